@@ -1,0 +1,26 @@
+"""Every test runs against its own data directory: no test touches ./data or the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tailor.config import PROJECT_ROOT, reset_settings
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.model", "tests.fixtures.index"]
+
+CORPUS_DIR = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("TAILOR_DATA_DIR", str(data))
+    monkeypatch.setenv("TAILOR_CONFIG", str(data / "absent.toml"))
+    for var in ("TAILOR_DATABASE_URL", "TAILOR_CHROMA_URL", "TAILOR_API_BASE", "TAILOR_API_KEY", "TAILOR_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+    yield data
+    reset_settings()
