@@ -321,11 +321,12 @@ def load_document(path: Path) -> CorpusDoc | CorpusError:
     return CorpusDoc(path=path, meta=meta, body=post.content, content_hash=digest)
 
 
-def iter_paths(root: Path) -> Iterable[Path]:
+def iter_paths(root: Path | str) -> Iterable[Path]:
+    root = Path(root)
     return sorted(p for p in root.rglob("*.md") if p.is_file() and p.name.lower() != "readme.md")
 
 
-def load_corpus(root: Path) -> Corpus:
+def load_corpus(root: Path | str) -> Corpus:
     docs: list[CorpusDoc] = []
     errors: list[CorpusError] = []
     seen: dict[str, Path] = {}

@@ -1,0 +1,93 @@
+"""Read a background from a file a person uploads: .txt, .md, .pdf or .docx.
+
+Every failure is a ``BadInput`` that says what to do next; a corrupt PDF never
+reaches the user as a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from tailor.errors import BadInput
+
+SUPPORTED = (".txt", ".md", ".pdf", ".docx")
+log = logging.getLogger(__name__)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data:
+        raise BadInput(f"{name} contains NUL bytes: it is a binary file, not text. Upload .txt, .md, .pdf or .docx")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"{name} is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 or upload a PDF/DOCX"
+        ) from None
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise BadInput(f"{name} is an encrypted PDF: remove the password and upload it again")
+        text = "\n".join((page.extract_text() or "") for page in reader.pages[:30])
+    except BadInput:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        log.debug("pdf read failed", exc_info=True)
+        raise BadInput(f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or paste the text") from None
+    if not text.strip():
+        raise BadInput(f"{name} has no text layer (a scanned PDF?); paste the text instead")
+    return text
+
+
+def _docx_text(data: bytes, name: str) -> str:
+    import zipfile
+
+    from docx import Document
+
+    try:
+        doc = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise BadInput(f"{name} could not be read as a Word document ({type(exc).__name__}); "
+                       "save it again as .docx or paste the text") from None
+    except Exception as exc:  # python-docx raises assorted lxml/packaging errors on corrupt files
+        raise BadInput(f"{name} could not be read as a Word document ({type(exc).__name__})") from None
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append(" | ".join(cell.text for cell in row.cells))
+    return "\n".join(parts)
+
+
+def extract_text(data: bytes, filename: str, max_bytes: int = 5_000_000) -> str:
+    name = Path(filename).name or "the file"
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise BadInput(f"{name}: unsupported file type {suffix or '(none)'}; upload one of {', '.join(SUPPORTED)}")
+    if len(data) > max_bytes:
+        raise BadInput(f"{name} is {len(data):,} bytes; the limit is {max_bytes:,}")
+    if not data:
+        raise BadInput(f"{name} is empty")
+    if suffix == ".pdf":
+        return _pdf_text(data, name)
+    if suffix == ".docx":
+        return _docx_text(data, name)
+    return _decode(data, name)
+
+
+def read_background_file(path: Path, max_bytes: int = 5_000_000) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror})") from None
+    return extract_text(data, path.name, max_bytes)

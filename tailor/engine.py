@@ -1,0 +1,278 @@
+"""The plan engine: a hire's background in, a grounded, validated, tailored plan out.
+
+    intake -> privacy -> retrieve -> compose (skeleton) -> tailor -> validate
+
+``Engine.draft_events`` yields a ``ProgressEvent`` after each step, so a front
+end can show the grounded skeleton at once and fill in tailored sections as
+the model finishes them. ``Engine.draft`` runs the same steps and returns the
+plan. A model that is slow, wrong or down never costs the grounded plan: what
+it failed at is flagged ``needs_review`` with the reason.
+
+Run: ``tailor draft --background resume.txt --format json``
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from tailor import __version__
+from tailor.compose import compose
+from tailor.config import Settings, get_settings
+from tailor.corpus import Corpus, load_corpus
+from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
+from tailor.intake import ModelReading, Vocabulary, normalise_text, read_rules, resolve_profile
+from tailor.privacy import redact
+from tailor.prompts import prompt_set_version, render
+from tailor.schema import DraftRequest, HireProfile, Plan, ProgressEvent, ReviewFlag, SourceRef, StepTiming
+from tailor.tailoring import (
+    CallOutcome,
+    TailorContext,
+    apply_rewrites,
+    apply_summary,
+    flag_failure,
+    pick_tasks_to_tailor,
+    policy_line,
+    rewrite_model,
+    risks_from_flags,
+    summary_model,
+)
+from tailor.validate import plan_problems
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Run:
+    """State of one draft: timings, prompts sent, failures."""
+
+    started: float = field(default_factory=time.perf_counter)
+    timings: list[StepTiming] = field(default_factory=list)
+    prompts: list[list[dict[str, str]]] = field(default_factory=list)
+    retries: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    model_failures: list[str] = field(default_factory=list)
+    model_calls: int = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class Engine:
+    """Loads the corpus once; opens the index and the model lazily, on first use."""
+
+    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.corpus = corpus or load_corpus(self.settings.corpus_dir)
+        if not self.corpus.docs:
+            raise TailorError(f"the corpus at {self.settings.corpus_dir} has no valid documents")
+        self.vocab = Vocabulary.from_corpus(self.corpus)
+        self.allowed_urls = self.corpus.urls()
+        self._index: Any = None
+        self._index_lock = threading.Lock()
+        self.last_prompts: list[list[dict[str, str]]] = []
+        self.prompt_version = prompt_set_version(self.settings.prompts_dir)
+
+    # ------------------------------------------------------------------ collaborators
+    def _index_or_none(self) -> Any:
+        with self._index_lock:
+            if self._index is None:
+                from tailor.index import CorpusIndex
+
+                self._index = CorpusIndex.open(self.settings)
+            return self._index
+
+    def _is_private(self, model: str) -> bool:
+        from tailor.llm import model_is_private
+
+        return bool(model_is_private(model, self.settings.api_base))
+
+    def _call(self, run: _Run, model: str, response_model: type[BaseModel], messages: list[dict[str, str]],
+              max_tokens: int, context: dict[str, Any] | None = None) -> CallOutcome:
+        from tailor.llm import structured_call
+
+        run.prompts.append(messages)
+        run.model_calls += 1
+        try:
+            result = structured_call(response_model, messages, model=model, settings=self.settings,
+                                     max_tokens=max_tokens, context=context)
+        except ModelUnavailable as exc:
+            run.model_failures.append(str(exc))
+            return CallOutcome(value=None, error=str(exc))
+        run.retries += result.retries
+        return CallOutcome(value=result.value, seconds=result.seconds, prompt_tokens=result.prompt_tokens,
+                           completion_tokens=result.completion_tokens, retries=result.retries)
+
+    # ------------------------------------------------------------------ the pipeline
+    def draft(self, request: DraftRequest) -> Plan:
+        plan: Plan | None = None
+        for event in self.draft_events(request):
+            if event.plan is not None:
+                plan = event.plan
+        assert plan is not None  # draft_events always ends with a plan or raises
+        return plan
+
+    def draft_events(self, request: DraftRequest) -> Iterator[ProgressEvent]:
+        run = _Run()
+        model = request.model or self.settings.model
+        self.last_prompts = run.prompts
+
+        def event(kind: str, message: str, **kw: Any) -> ProgressEvent:
+            return ProgressEvent(kind=kind, message=message, elapsed_s=round(run.elapsed(), 3), **kw)  # type: ignore[arg-type]
+
+        # 1. intake: rules first (no model), then the model, cross-checked.
+        t0 = time.perf_counter()
+        if len(request.background) > self.settings.max_background_chars:
+            raise BadInput(
+                f"the background is {len(request.background):,} characters; the limit is "
+                f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
+            )
+        text = normalise_text(request.background)
+        names = [request.name] if request.name else []
+        redaction = redact(text, names=names, keep_urls=self.allowed_urls)
+        private = self._is_private(model)
+        model_text = redaction.text if (not private or self.settings.redact_for_local) else text
+        rules = read_rules(text, self.vocab)
+        run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
+        yield event("redacted", f"removed {redaction.total} personal details before any model call",
+                    detail={"counts": redaction.counts})
+
+        reading: ModelReading | None = None
+        intake_flags: list[ReviewFlag] = []
+        needs_model_intake = not (request.role_family and request.seniority and request.skills is not None)
+        t0 = time.perf_counter()
+        if needs_model_intake:
+            outcome = self._call(run, model, ModelReading,
+                                 render("intake", self.settings.prompts_dir, background=model_text[:6000]), 220)
+            if isinstance(outcome.value, ModelReading):
+                reading = outcome.value
+            else:
+                run.fallbacks.append("intake: rules only")
+                intake_flags.append(ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}"))
+            self._timing(run, "intake", t0, outcome)
+        result = resolve_profile(request, rules, reading, model_text, self.vocab)
+        hire = result.profile
+        flags = intake_flags + result.flags
+        yield event("profile", f"read the profile: {hire.seniority} {hire.role_family} ({hire.role})",
+                    profile=hire)
+
+        # 2. retrieve
+        t0 = time.perf_counter()
+        sources = self._retrieve(hire, run, flags)
+        run.timings.append(StepTiming(step="retrieve", seconds=time.perf_counter() - t0))
+        yield event("retrieved", f"found {len(sources)} similar documents",
+                    detail={"sources": [s.model_dump() for s in sources]})
+
+        # 3. compose the grounded skeleton
+        t0 = time.perf_counter()
+        plan = compose(self.corpus, hire, retrieved=sources, flags=flags, model=model,
+                       prompt_version=self.prompt_version, engine_version=__version__)
+        run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
+        self._stamp(plan, run, redaction.total)
+        yield event("skeleton", "grounded skeleton ready", plan=plan.model_copy(deep=True))
+
+        # 4. tailor, in small calls
+        ctx = {"tailor": TailorContext(allowed_urls=self.allowed_urls)}
+        yield from self._tailor_summary(plan, hire, model, run, ctx, event)
+        yield from self._tailor_tasks(plan, hire, model, run, ctx, event)
+
+        # 5. validate the whole
+        t0 = time.perf_counter()
+        plan.review_flags.extend(plan_problems(plan, corpus_ids=set(self.corpus.by_id()),
+                                               allowed_urls=self.allowed_urls))
+        risks_from_flags(plan)
+        plan = Plan.model_validate(plan.model_dump(by_alias=True))
+        run.timings.append(StepTiming(step="validate", seconds=time.perf_counter() - t0))
+        self._stamp(plan, run, redaction.total)
+        yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
+        if run.model_calls and len(run.model_failures) == run.model_calls:
+            yield event("warning", f"model unavailable: {run.model_failures[0]}",
+                        detail={"model_unavailable": True})
+        yield event("done", "plan ready", plan=plan)
+
+    # ------------------------------------------------------------------ steps
+    def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
+        query = (f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
+                 f"{hire.summary} Skills: {', '.join(hire.skills[:10])}")
+        try:
+            index = self._index_or_none()
+            roles = index.search_docs(query, k=2, kind="role_profile")
+            cases = index.search_docs(query, k=3, kind="case_study")
+        except IndexUnavailable as exc:
+            run.fallbacks.append("retrieve: policy selection only")
+            flags.append(ReviewFlag(field="sources", reason=f"retrieval unavailable ({exc}); "
+                                    "the plan uses the role and policy documents chosen by rules"))
+            return []
+        out: list[SourceRef] = []
+        for hit in [*roles, *cases]:
+            out.append(SourceRef(id=hit.doc_id, title=hit.title, kind=hit.kind, score=round(float(hit.score), 4),
+                                 sections=list(dict.fromkeys(p.section for p in hit.passages))[:4]))
+        return out
+
+    def _tailor_summary(self, plan: Plan, hire: HireProfile, model: str, run: _Run, ctx: dict[str, Any],
+                        event: Any) -> Iterator[ProgressEvent]:
+        t0 = time.perf_counter()
+        messages = render("summary", self.settings.prompts_dir, hire=hire, policy=policy_line(plan))
+        ctx["tailor"].instructions = [m["content"] for m in messages if m["role"] == "system"]
+        outcome = self._call(run, model, summary_model(hire.skills), messages, 320, context=ctx)
+        self._timing(run, "tailor.summary", t0, outcome)
+        if outcome.value is not None:
+            apply_summary(plan, outcome.value)
+            yield event("tailored", "summary and rationale tailored", plan=plan.model_copy(deep=True),
+                        detail={"section": "summary"})
+        else:
+            run.fallbacks.append("summary: grounded text")
+            plan.review_flags.append(ReviewFlag(field="summary",
+                                                reason=f"not tailored, the grounded summary stands: {outcome.error}"))
+            yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
+
+    def _tailor_tasks(self, plan: Plan, hire: HireProfile, model: str, run: _Run, ctx: dict[str, Any],
+                      event: Any) -> Iterator[ProgressEvent]:
+        limit = 4 if self.settings.is_local_model and (model.startswith("local/")) else 10
+        asked = pick_tasks_to_tailor(plan, limit)
+        if not hire.skills:
+            plan.review_flags.append(ReviewFlag(field="tasks", reason="no skills read from the background; "
+                                                "tasks are not tailored. Add skills and regenerate."))
+            yield event("warning", "no skills to tailor with", detail={"section": "tasks"})
+            return
+        if not asked:
+            return
+        t0 = time.perf_counter()
+        messages = render("tasks", self.settings.prompts_dir, hire=hire, tasks=asked)
+        ctx["tailor"].instructions = [m["content"] for m in messages if m["role"] == "system"]
+        response_model = rewrite_model([t.id for t in asked], hire.skills[:12])
+        outcome = self._call(run, model, response_model, messages, 110 * len(asked) + 60, context=ctx)
+        self._timing(run, "tailor.tasks", t0, outcome)
+        if outcome.value is not None:
+            apply_rewrites(plan, outcome.value, asked)
+            n = sum(t.tailored for t in asked)
+            yield event("tailored", f"{n} of {len(asked)} tasks tailored to the hire's skills",
+                        plan=plan.model_copy(deep=True), detail={"section": "tasks"})
+        else:
+            run.fallbacks.append("tasks: grounded text")
+            flag_failure(plan, "tasks", asked, outcome.error or "model failed")
+            yield event("warning", f"tasks not tailored: {outcome.error}", detail={"section": "tasks"})
+
+    # ------------------------------------------------------------------ bookkeeping
+    @staticmethod
+    def _timing(run: _Run, step: str, t0: float, outcome: CallOutcome) -> None:
+        run.timings.append(StepTiming(step=step, seconds=time.perf_counter() - t0, model_seconds=outcome.seconds,
+                                      prompt_tokens=outcome.prompt_tokens,
+                                      completion_tokens=outcome.completion_tokens))
+
+    @staticmethod
+    def _stamp(plan: Plan, run: _Run, redactions: int) -> None:
+        plan.provenance.timings = [t.model_copy() for t in run.timings]
+        plan.provenance.retries = run.retries
+        plan.provenance.fallbacks = list(run.fallbacks)
+        plan.provenance.redactions = redactions
+
+
+def model_was_unavailable(events: list[ProgressEvent]) -> bool:
+    return any(e.kind == "warning" and e.detail.get("model_unavailable") for e in events)
