@@ -67,8 +67,11 @@ class _Run:
 class Engine:
     """Loads the corpus once; opens the index and the model lazily, on first use."""
 
-    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None,
+                 mock_responses: list[Any] | None = None) -> None:
+        """``mock_responses`` feeds litellm's ``mock_response`` one per model call (tests, demos)."""
         self.settings = settings or get_settings()
+        self.mock_responses = list(mock_responses or [])
         self.corpus = corpus or load_corpus(self.settings.corpus_dir)
         if not self.corpus.docs:
             raise TailorError(f"the corpus at {self.settings.corpus_dir} has no valid documents")
@@ -95,17 +98,39 @@ class Engine:
 
     def _call(self, run: _Run, model: str, response_model: type[BaseModel], messages: list[dict[str, str]],
               max_tokens: int, context: dict[str, Any] | None = None) -> CallOutcome:
+        """One model call through litellm, answered from the response cache when every key part matches."""
+        from tailor import response_cache
         from tailor.llm import structured_call
 
         run.prompts.append(messages)
         run.model_calls += 1
+        cache = response_cache.active()
+        key = None
+        if cache is not None:
+            key = cache.key(model, self.prompt_version, self.corpus.content_hash, messages, response_model)
+            hit = cache.get(key)
+            if hit is not None:
+                try:
+                    value = response_model.model_validate(hit["value"], context=context)
+                    usage = hit.get("usage", {})
+                    return CallOutcome(value=value, prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                                       completion_tokens=int(usage.get("completion_tokens", 0)))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("ignoring a cached response that no longer validates (key %s)", key)
+        mock = self.mock_responses.pop(0) if self.mock_responses else None
         try:
             result = structured_call(response_model, messages, model=model, settings=self.settings,
-                                     max_tokens=max_tokens, context=context)
+                                     max_tokens=max_tokens, context=context, mock_response=mock)
         except ModelUnavailable as exc:
             run.model_failures.append(str(exc))
             return CallOutcome(value=None, error=str(exc))
         run.retries += result.retries
+        if cache is not None and key is not None:
+            cache.put(key, {"value": result.value.model_dump(mode="json"),
+                            "usage": {"prompt_tokens": result.prompt_tokens,
+                                      "completion_tokens": result.completion_tokens}},
+                      {"model": model, "prompt_version": self.prompt_version,
+                       "corpus_hash": self.corpus.content_hash, "schema": response_model.__name__})
         return CallOutcome(value=result.value, seconds=result.seconds, prompt_tokens=result.prompt_tokens,
                            completion_tokens=result.completion_tokens, retries=result.retries)
 
