@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data:
-        raise BadInput(f"{name} contains NUL bytes: it is a binary file, not text. Upload .txt, .md, .pdf or .docx")
+        raise BadInput(
+            f"{name} contains NUL bytes: it is a binary file, not text. Upload .txt, .md, .pdf or .docx"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -40,7 +42,9 @@ def _pdf_text(data: bytes, name: str) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         log.debug("pdf read failed", exc_info=True)
-        raise BadInput(f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or paste the text") from None
+        raise BadInput(
+            f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or paste the text"
+        ) from None
     if not text.strip():
         raise BadInput(f"{name} has no text layer (a scanned PDF?); paste the text instead")
     return text
@@ -54,8 +58,10 @@ def _docx_text(data: bytes, name: str) -> str:
     try:
         doc = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadInput(f"{name} could not be read as a Word document ({type(exc).__name__}); "
-                       "save it again as .docx or paste the text") from None
+        raise BadInput(
+            f"{name} could not be read as a Word document ({type(exc).__name__}); "
+            "save it again as .docx or paste the text"
+        ) from None
     except Exception as exc:  # python-docx raises assorted lxml/packaging errors on corrupt files
         raise BadInput(f"{name} could not be read as a Word document ({type(exc).__name__})") from None
     parts = [p.text for p in doc.paragraphs]
@@ -69,7 +75,9 @@ def extract_text(data: bytes, filename: str, max_bytes: int = 5_000_000) -> str:
     name = Path(filename).name or "the file"
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED:
-        raise BadInput(f"{name}: unsupported file type {suffix or '(none)'}; upload one of {', '.join(SUPPORTED)}")
+        raise BadInput(
+            f"{name}: unsupported file type {suffix or '(none)'}; upload one of {', '.join(SUPPORTED)}"
+        )
     if len(data) > max_bytes:
         raise BadInput(f"{name} is {len(data):,} bytes; the limit is {max_bytes:,}")
     if not data:
@@ -82,6 +90,10 @@ def extract_text(data: bytes, filename: str, max_bytes: int = 5_000_000) -> str:
 
 
 def read_background_file(path: Path, max_bytes: int = 5_000_000) -> str:
+    if path.suffix.lower() not in SUPPORTED:
+        raise BadInput(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'}; use one of {', '.join(SUPPORTED)}"
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
