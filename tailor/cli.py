@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "tailor.cli_draft",
     "tailor.cli_plans",
     "tailor.cli_eval",
+    "tailor.cli_model",
 )
 for _name in _COMMAND_MODULES:
     import_module(_name).register(app)

@@ -48,10 +48,14 @@ def render_plan(plan: Plan, fmt: str) -> str:
 
 
 def draft(
-    background: Annotated[str, typer.Option("--background", "-b", help="A file (.txt .md .pdf .docx) or - for stdin.")],
+    background: Annotated[
+        str, typer.Option("--background", "-b", help="A file (.txt .md .pdf .docx) or - for stdin.")
+    ],
     name: Annotated[str | None, typer.Option(help="The hire's name (kept out of every prompt).")] = None,
     role: Annotated[str | None, typer.Option(help="Override the job title.")] = None,
-    role_family: Annotated[RoleFamily | None, typer.Option("--role-family", help="Override the role family.")] = None,
+    role_family: Annotated[
+        RoleFamily | None, typer.Option("--role-family", help="Override the role family.")
+    ] = None,
     seniority: Annotated[Seniority | None, typer.Option(help="Override the seniority.")] = None,
     start_date: Annotated[str | None, typer.Option("--start-date", help="YYYY-MM-DD")] = None,
     model: Annotated[str | None, typer.Option(help="Any litellm model string; default TAILOR_MODEL.")] = None,
@@ -68,8 +72,15 @@ def draft(
     except ValueError:
         raise BadInput(f"--start-date {start_date!r} is not a date; use YYYY-MM-DD") from None
     text = _read_background(background, settings.max_upload_bytes)
-    request = DraftRequest(background=text, name=name, role=role, role_family=role_family, seniority=seniority,
-                           start_date=start, model=model)
+    request = DraftRequest(
+        background=text,
+        name=name,
+        role=role,
+        role_family=role_family,
+        seniority=seniority,
+        start_date=start,
+        model=model,
+    )
     engine = Engine(settings)
     plan: Plan | None = None
     unavailable: ProgressEvent | None = None
@@ -91,8 +102,10 @@ def draft(
         sys.stdout.write(rendered + "\n")
         sys.stdout.flush()
     if unavailable is not None:
-        raise ModelUnavailable(f"{unavailable.message}; the grounded plan was written with its untailored "
-                               "parts flagged needs_review")
+        raise ModelUnavailable(
+            f"{unavailable.message}; the grounded plan was written with its untailored "
+            "parts flagged needs_review"
+        )
 
 
 def schema() -> None:

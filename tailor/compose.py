@@ -91,7 +91,9 @@ def pick_policy_cases(
     cases = corpus.case_studies()
     canonical = [c for c in cases if c.situation == "standard"]
     if not canonical:
-        raise CompositionError("the corpus states no standard seniority policy (no case study with situation standard)")
+        raise CompositionError(
+            "the corpus states no standard seniority policy (no case study with situation standard)"
+        )
     base = None
     for level in _LEVEL_FALLBACK[hire.seniority]:
         found = [c for c in canonical if level in c.policy.applies_to]
@@ -145,8 +147,9 @@ class _TaskBook:
         self._ids: set[str] = set()
         self._by_title: dict[str, Task] = {}
 
-    def add(self, *, title: str, description: str, owner: str, due_week: int, success: str,
-            sources: Sequence[str]) -> None:
+    def add(
+        self, *, title: str, description: str, owner: str, due_week: int, success: str, sources: Sequence[str]
+    ) -> None:
         key = _norm(title)
         existing = self._by_title.get(key)
         if existing is not None:
@@ -211,39 +214,59 @@ def compose(
         title="Land your first commit",
         description=f"Get a small change merged by day {policy.first_commit_day}, following the {role.title} "
         f"team's normal review path, so that tooling and access are proven early.",
-        owner="hire", due_week=_week_of_day(policy.first_commit_day),
-        success=f"A merged commit by day {policy.first_commit_day}", sources=[policy_src, role.id],
+        owner="hire",
+        due_week=_week_of_day(policy.first_commit_day),
+        success=f"A merged commit by day {policy.first_commit_day}",
+        sources=[policy_src, role.id],
     )
     book.add(
         title="Open your first pull request",
         description=f"Open a reviewed pull request on real work by day {policy.first_pr_day}.",
-        owner="hire", due_week=_week_of_day(policy.first_pr_day),
-        success=f"A pull request reviewed and merged by day {policy.first_pr_day}", sources=[policy_src],
+        owner="hire",
+        due_week=_week_of_day(policy.first_pr_day),
+        success=f"A pull request reviewed and merged by day {policy.first_pr_day}",
+        sources=[policy_src],
     )
 
     # Tasks that worked in the stories behind the policy.
     for case in [c for c in (base_case, situational) if c is not None]:
         for t in case.tasks:
-            book.add(title=t.title, description=t.description, owner=t.owner, due_week=t.due_week,
-                     success=t.success_criteria, sources=[case.id])
+            book.add(
+                title=t.title,
+                description=t.description,
+                owner=t.owner,
+                due_week=t.due_week,
+                success=t.success_criteria,
+                sources=[case.id],
+            )
 
-    if policy.on_call_week is not None and policy.on_call_week <= 13 and not book.has_keyword("on-call", "on call"):
+    if (
+        policy.on_call_week is not None
+        and policy.on_call_week <= 13
+        and not book.has_keyword("on-call", "on call")
+    ):
         book.add(
             title="Join the on-call rotation",
             description=f"Shadow one on-call shift, then join the rotation in week {policy.on_call_week}, "
             "with the runbooks for the services you own.",
-            owner="hire", due_week=policy.on_call_week,
+            owner="hire",
+            due_week=policy.on_call_week,
             success="Completed a shadow shift and a first primary shift with runbooks at hand",
             sources=[policy_src, role.id],
         )
-    if (policy.first_leadership_week is not None and policy.first_leadership_week <= 13
-            and not book.has_keyword("design review", "lead ")):
+    if (
+        policy.first_leadership_week is not None
+        and policy.first_leadership_week <= 13
+        and not book.has_keyword("design review", "lead ")
+    ):
         book.add(
             title="Lead a design review",
             description=f"Facilitate a design review for work in the {role.title} area by week "
             f"{policy.first_leadership_week}.",
-            owner="hire", due_week=policy.first_leadership_week,
-            success="Design review held with decisions recorded", sources=[policy_src],
+            owner="hire",
+            due_week=policy.first_leadership_week,
+            success="Design review held with decisions recorded",
+            sources=[policy_src],
         )
 
     # Responsibilities: shadow, then own.
@@ -253,23 +276,28 @@ def compose(
             book.add(
                 title=f"Shadow the owner of {resp.name}",
                 description=f"{resp.description} Shadow the current owner for {resp.shadow_days} working days.",
-                owner="hire", due_week=shadow_week,
+                owner="hire",
+                due_week=shadow_week,
                 success="Can explain how the work is done today and where it hurts",
                 sources=[role.id],
             )
         book.add(
             title=f"Take ownership of {resp.name}",
             description=f"Own {resp.name.lower()} with the manager's guidance, measured by: "
-            + "; ".join(resp.success_metrics) + ".",
-            owner="hire", due_week=_ownership_week(i, resp.primary, level, policy.full_productivity_week),
-            success="; ".join(resp.success_metrics), sources=[role.id],
+            + "; ".join(resp.success_metrics)
+            + ".",
+            owner="hire",
+            due_week=_ownership_week(i, resp.primary, level, policy.full_productivity_week),
+            success="; ".join(resp.success_metrics),
+            sources=[role.id],
         )
 
     for rel in role.relationships:
         book.add(
             title=f"Meet the {rel.role}",
             description=f"{rel.purpose} Agree how to work together; the cadence going forward is {rel.cadence}.",
-            owner="hire", due_week=rel.meet_by_week,
+            owner="hire",
+            due_week=rel.meet_by_week,
             success=f"First meeting held by week {rel.meet_by_week}; {rel.cadence} cadence agreed",
             sources=[role.id],
         )
@@ -278,7 +306,8 @@ def compose(
             title=f"Review the {art.name}",
             description=f"Learn the current state and ownership of the {art.name} ({art.type}); "
             "note gaps and improvement ideas.",
-            owner="hire", due_week=min(13, 2 + j),
+            owner="hire",
+            due_week=min(13, 2 + j),
             success="Current state understood; gaps written down for the manager",
             sources=[role.id],
         )
@@ -289,13 +318,17 @@ def compose(
     goals = [[], exp.day_30 if exp else [], exp.day_60 if exp else [], exp.day_90 if exp else []]
     for i, (name, start, end) in enumerate(PHASES):
         tasks = sorted((t for t in book.tasks if _phase_index(t.due_week) == i), key=lambda t: t.due_week)
-        phase_goals = list(goals[i]) if goals[i] else (["Access, equipment and reading ready before day 1"]
-                                                         if i == 0 else [])
+        phase_goals = (
+            list(goals[i])
+            if goals[i]
+            else (["Access, equipment and reading ready before day 1"] if i == 0 else [])
+        )
         phases.append(Phase(name=name, start_week=start, end_week=end, goals=phase_goals, tasks=tasks))
 
     relationships = [
-        PlanRelationship(role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence,
-                         source=role.id)
+        PlanRelationship(
+            role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence, source=role.id
+        )
         for r in role.relationships
     ]
     capabilities = []
@@ -304,25 +337,41 @@ def compose(
         target: Proficiency = cap.targets[key] if key else "working"
         capabilities.append(
             PlanCapability(
-                name=cap.name, target_level=target, source=role.id,
+                name=cap.name,
+                target_level=target,
+                source=role.id,
                 plan=f"Reach {target} in {cap.name} by day 90 through the tasks that use it and review with "
-                     f"the {'mentor' if policy.support_model == 'mentor' else 'manager'}.",
+                f"the {'mentor' if policy.support_model == 'mentor' else 'manager'}.",
             )
         )
     check_ins = []
     for week in sorted(set(policy.check_in_weeks)):
         if week < 1:
             continue
-        focus = "Settling in, access and first tasks" if week <= 2 else (
-            "30-day review: " + "; ".join(exp.day_30) if exp and week <= 5 else
-            "60-day review: " + "; ".join(exp.day_60) if exp and week <= 9 else
-            "90-day review: " + "; ".join(exp.day_90) if exp else "Progress review")
+        focus = (
+            "Settling in, access and first tasks"
+            if week <= 2
+            else (
+                "30-day review: " + "; ".join(exp.day_30)
+                if exp and week <= 5
+                else "60-day review: " + "; ".join(exp.day_60)
+                if exp and week <= 9
+                else "90-day review: " + "; ".join(exp.day_90)
+                if exp
+                else "Progress review"
+            )
+        )
         check_ins.append(CheckIn(week=week, with_="manager", focus=focus[:4000]))
 
     risks = [
-        Risk(risk=a, mitigation=f"Check at the week-{check_ins[0].week if check_ins else 4} check-in that this "
-             "is being avoided.")
-        for c in (base_case, situational) if c is not None for a in c.avoid[:3]
+        Risk(
+            risk=a,
+            mitigation=f"Check at the week-{check_ins[0].week if check_ins else 4} check-in that this "
+            "is being avoided.",
+        )
+        for c in (base_case, situational)
+        if c is not None
+        for a in c.avoid[:3]
     ]
     used_ids = {s for t in book.tasks for s in t.sources}
     sources = list(retrieved)
@@ -330,23 +379,39 @@ def compose(
     docs = corpus.by_id()
     for doc_id in sorted(used_ids - known):
         doc = docs[doc_id]
-        sources.append(SourceRef(id=doc_id, title=doc.meta.title, kind=doc.meta.kind, score=0.0,  # type: ignore[arg-type]
-                                 sections=["(selected by policy)"]))
+        sources.append(
+            SourceRef(
+                id=doc_id,
+                title=doc.meta.title,
+                kind=doc.meta.kind,
+                score=0.0,  # type: ignore[arg-type]
+                sections=["(selected by policy)"],
+            )
+        )
 
     situational_note = (
-        f" It adapts that policy with \"{situational.title}\" because the background reads as "
-        f"{hire.situation.replace('_', ' ')}." if situational else ""
+        f' It adapts that policy with "{situational.title}" because the background reads as '
+        f"{hire.situation.replace('_', ' ')}."
+        if situational
+        else ""
     )
     summary = (
         f"A 90-day plan for {_level_words(level)} joining as {hire.role}, built from the {role.title} profile "
-        f"and the seniority policy of the case study \"{base_case.title}\".{situational_note}"
+        f'and the seniority policy of the case study "{base_case.title}".{situational_note}'
     )
     rationale = (
         f"{policy.support_model.replace('_', ' ').capitalize()} support, first pull request by day "
         f"{policy.first_pr_day}, full productivity expected by week {policy.full_productivity_week}"
-        + (f", on-call from week {policy.on_call_week}" if policy.on_call_week else ", no on-call in the first 90 days")
-        + (f", leadership work from week {policy.first_leadership_week}" if policy.first_leadership_week
-           else ", no leadership work expected in the first 90 days")
+        + (
+            f", on-call from week {policy.on_call_week}"
+            if policy.on_call_week
+            else ", no on-call in the first 90 days"
+        )
+        + (
+            f", leadership work from week {policy.first_leadership_week}"
+            if policy.first_leadership_week
+            else ", no leadership work expected in the first 90 days"
+        )
         + f", as the corpus policy for {level} hires states."
     )
     return Plan(
@@ -369,6 +434,10 @@ def compose(
         risks=risks,
         sources=sources,
         review_flags=list(flags),
-        provenance=Provenance(model=model, prompt_version=prompt_version, corpus_hash=corpus.content_hash,
-                              engine_version=engine_version),
+        provenance=Provenance(
+            model=model,
+            prompt_version=prompt_version,
+            corpus_hash=corpus.content_hash,
+            engine_version=engine_version,
+        ),
     )

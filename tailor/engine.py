@@ -67,8 +67,12 @@ class _Run:
 class Engine:
     """Loads the corpus once; opens the index and the model lazily, on first use."""
 
-    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None,
-                 mock_responses: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        corpus: Corpus | None = None,
+        mock_responses: list[Any] | None = None,
+    ) -> None:
         """``mock_responses`` feeds litellm's ``mock_response`` one per model call (tests, demos)."""
         self.settings = settings or get_settings()
         self.mock_responses = list(mock_responses or [])
@@ -96,8 +100,14 @@ class Engine:
 
         return bool(model_is_private(model, self.settings.api_base))
 
-    def _call(self, run: _Run, model: str, response_model: type[BaseModel], messages: list[dict[str, str]],
-              max_tokens: int, context: dict[str, Any] | None = None) -> CallOutcome:
+    def _call(
+        self,
+        run: _Run,
+        model: str,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        max_tokens: int,
+    ) -> CallOutcome:
         """One model call through litellm, answered from the response cache when every key part matches."""
         from tailor import response_cache
         from tailor.llm import structured_call
@@ -111,28 +121,53 @@ class Engine:
             hit = cache.get(key)
             if hit is not None:
                 try:
-                    value = response_model.model_validate(hit["value"], context=context)
+                    value = response_model.model_validate(hit["value"])
                     usage = hit.get("usage", {})
-                    return CallOutcome(value=value, prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                                       completion_tokens=int(usage.get("completion_tokens", 0)))
+                    return CallOutcome(
+                        value=value,
+                        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                        completion_tokens=int(usage.get("completion_tokens", 0)),
+                    )
                 except (KeyError, TypeError, ValueError):
                     log.warning("ignoring a cached response that no longer validates (key %s)", key)
         mock = self.mock_responses.pop(0) if self.mock_responses else None
         try:
-            result = structured_call(response_model, messages, model=model, settings=self.settings,
-                                     max_tokens=max_tokens, context=context, mock_response=mock)
+            result = structured_call(
+                response_model,
+                messages,
+                model=model,
+                settings=self.settings,
+                max_tokens=max_tokens,
+                mock_response=mock,
+            )
         except ModelUnavailable as exc:
             run.model_failures.append(str(exc))
             return CallOutcome(value=None, error=str(exc))
         run.retries += result.retries
         if cache is not None and key is not None:
-            cache.put(key, {"value": result.value.model_dump(mode="json"),
-                            "usage": {"prompt_tokens": result.prompt_tokens,
-                                      "completion_tokens": result.completion_tokens}},
-                      {"model": model, "prompt_version": self.prompt_version,
-                       "corpus_hash": self.corpus.content_hash, "schema": response_model.__name__})
-        return CallOutcome(value=result.value, seconds=result.seconds, prompt_tokens=result.prompt_tokens,
-                           completion_tokens=result.completion_tokens, retries=result.retries)
+            cache.put(
+                key,
+                {
+                    "value": result.value.model_dump(mode="json"),
+                    "usage": {
+                        "prompt_tokens": result.prompt_tokens,
+                        "completion_tokens": result.completion_tokens,
+                    },
+                },
+                {
+                    "model": model,
+                    "prompt_version": self.prompt_version,
+                    "corpus_hash": self.corpus.content_hash,
+                    "schema": response_model.__name__,
+                },
+            )
+        return CallOutcome(
+            value=result.value,
+            seconds=result.seconds,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            retries=result.retries,
+        )
 
     # ------------------------------------------------------------------ the pipeline
     def draft(self, request: DraftRequest) -> Plan:
@@ -165,120 +200,174 @@ class Engine:
         model_text = redaction.text if (not private or self.settings.redact_for_local) else text
         rules = read_rules(text, self.vocab)
         run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
-        yield event("redacted", f"removed {redaction.total} personal details before any model call",
-                    detail={"counts": redaction.counts})
+        yield event(
+            "redacted",
+            f"removed {redaction.total} personal details before any model call",
+            detail={"counts": redaction.counts},
+        )
 
         reading: ModelReading | None = None
         intake_flags: list[ReviewFlag] = []
         needs_model_intake = not (request.role_family and request.seniority and request.skills is not None)
         t0 = time.perf_counter()
         if needs_model_intake:
-            outcome = self._call(run, model, ModelReading,
-                                 render("intake", self.settings.prompts_dir, background=model_text[:6000]), 220)
+            outcome = self._call(
+                run,
+                model,
+                ModelReading,
+                render("intake", self.settings.prompts_dir, background=model_text[:6000]),
+                220,
+            )
             if isinstance(outcome.value, ModelReading):
                 reading = outcome.value
             else:
                 run.fallbacks.append("intake: rules only")
-                intake_flags.append(ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}"))
+                intake_flags.append(
+                    ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
+                )
             self._timing(run, "intake", t0, outcome)
         result = resolve_profile(request, rules, reading, model_text, self.vocab)
         hire = result.profile
         flags = intake_flags + result.flags
-        yield event("profile", f"read the profile: {hire.seniority} {hire.role_family} ({hire.role})",
-                    profile=hire)
+        yield event(
+            "profile", f"read the profile: {hire.seniority} {hire.role_family} ({hire.role})", profile=hire
+        )
 
         # 2. retrieve
         t0 = time.perf_counter()
         sources = self._retrieve(hire, run, flags)
         run.timings.append(StepTiming(step="retrieve", seconds=time.perf_counter() - t0))
-        yield event("retrieved", f"found {len(sources)} similar documents",
-                    detail={"sources": [s.model_dump() for s in sources]})
+        yield event(
+            "retrieved",
+            f"found {len(sources)} similar documents",
+            detail={"sources": [s.model_dump() for s in sources]},
+        )
 
         # 3. compose the grounded skeleton
         t0 = time.perf_counter()
-        plan = compose(self.corpus, hire, retrieved=sources, flags=flags, model=model,
-                       prompt_version=self.prompt_version, engine_version=__version__)
+        plan = compose(
+            self.corpus,
+            hire,
+            retrieved=sources,
+            flags=flags,
+            model=model,
+            prompt_version=self.prompt_version,
+            engine_version=__version__,
+        )
         run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
         self._stamp(plan, run, redaction.total)
         yield event("skeleton", "grounded skeleton ready", plan=plan.model_copy(deep=True))
 
         # 4. tailor, in small calls
-        ctx = {"tailor": TailorContext(allowed_urls=self.allowed_urls)}
-        yield from self._tailor_summary(plan, hire, model, run, ctx, event)
-        yield from self._tailor_tasks(plan, hire, model, run, ctx, event)
+        yield from self._tailor_summary(plan, hire, model, run, event)
+        yield from self._tailor_tasks(plan, hire, model, run, event)
 
         # 5. validate the whole
         t0 = time.perf_counter()
-        plan.review_flags.extend(plan_problems(plan, corpus_ids=set(self.corpus.by_id()),
-                                               allowed_urls=self.allowed_urls))
+        plan.review_flags.extend(
+            plan_problems(plan, corpus_ids=set(self.corpus.by_id()), allowed_urls=self.allowed_urls)
+        )
         risks_from_flags(plan)
         plan = Plan.model_validate(plan.model_dump(by_alias=True))
         run.timings.append(StepTiming(step="validate", seconds=time.perf_counter() - t0))
         self._stamp(plan, run, redaction.total)
         yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
         if run.model_calls and len(run.model_failures) == run.model_calls:
-            yield event("warning", f"model unavailable: {run.model_failures[0]}",
-                        detail={"model_unavailable": True})
+            yield event(
+                "warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True}
+            )
         yield event("done", "plan ready", plan=plan)
 
     # ------------------------------------------------------------------ steps
     def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
-        query = (f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
-                 f"{hire.summary} Skills: {', '.join(hire.skills[:10])}")
+        query = (
+            f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
+            f"{hire.summary} Skills: {', '.join(hire.skills[:10])}"
+        )
         try:
             index = self._index_or_none()
             roles = index.search_docs(query, k=2, kind="role_profile")
             cases = index.search_docs(query, k=3, kind="case_study")
         except IndexUnavailable as exc:
             run.fallbacks.append("retrieve: policy selection only")
-            flags.append(ReviewFlag(field="sources", reason=f"retrieval unavailable ({exc}); "
-                                    "the plan uses the role and policy documents chosen by rules"))
+            flags.append(
+                ReviewFlag(
+                    field="sources",
+                    reason=f"retrieval unavailable ({exc}); "
+                    "the plan uses the role and policy documents chosen by rules",
+                )
+            )
             return []
         out: list[SourceRef] = []
         for hit in [*roles, *cases]:
-            out.append(SourceRef(id=hit.doc_id, title=hit.title, kind=hit.kind, score=round(float(hit.score), 4),
-                                 sections=list(dict.fromkeys(p.section for p in hit.passages))[:4]))
+            out.append(
+                SourceRef(
+                    id=hit.doc_id,
+                    title=hit.title,
+                    kind=hit.kind,
+                    score=round(float(hit.score), 4),
+                    sections=list(dict.fromkeys(p.section for p in hit.passages))[:4],
+                )
+            )
         return out
 
-    def _tailor_summary(self, plan: Plan, hire: HireProfile, model: str, run: _Run, ctx: dict[str, Any],
-                        event: Any) -> Iterator[ProgressEvent]:
+    def _tailor_summary(
+        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+    ) -> Iterator[ProgressEvent]:
         t0 = time.perf_counter()
         messages = render("summary", self.settings.prompts_dir, hire=hire, policy=policy_line(plan))
-        ctx["tailor"].instructions = [m["content"] for m in messages if m["role"] == "system"]
-        outcome = self._call(run, model, summary_model(hire.skills), messages, 320, context=ctx)
+        ctx = TailorContext(self.allowed_urls, [m["content"] for m in messages if m["role"] == "system"])
+        outcome = self._call(run, model, summary_model(hire.skills, ctx), messages, 320)
         self._timing(run, "tailor.summary", t0, outcome)
         if outcome.value is not None:
             apply_summary(plan, outcome.value)
-            yield event("tailored", "summary and rationale tailored", plan=plan.model_copy(deep=True),
-                        detail={"section": "summary"})
+            yield event(
+                "tailored",
+                "summary and rationale tailored",
+                plan=plan.model_copy(deep=True),
+                detail={"section": "summary"},
+            )
         else:
             run.fallbacks.append("summary: grounded text")
-            plan.review_flags.append(ReviewFlag(field="summary",
-                                                reason=f"not tailored, the grounded summary stands: {outcome.error}"))
+            plan.review_flags.append(
+                ReviewFlag(
+                    field="summary", reason=f"not tailored, the grounded summary stands: {outcome.error}"
+                )
+            )
             yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
 
-    def _tailor_tasks(self, plan: Plan, hire: HireProfile, model: str, run: _Run, ctx: dict[str, Any],
-                      event: Any) -> Iterator[ProgressEvent]:
+    def _tailor_tasks(
+        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+    ) -> Iterator[ProgressEvent]:
         limit = 4 if self.settings.is_local_model and (model.startswith("local/")) else 10
         asked = pick_tasks_to_tailor(plan, limit)
         if not hire.skills:
-            plan.review_flags.append(ReviewFlag(field="tasks", reason="no skills read from the background; "
-                                                "tasks are not tailored. Add skills and regenerate."))
+            plan.review_flags.append(
+                ReviewFlag(
+                    field="tasks",
+                    reason="no skills read from the background; "
+                    "tasks are not tailored. Add skills and regenerate.",
+                )
+            )
             yield event("warning", "no skills to tailor with", detail={"section": "tasks"})
             return
         if not asked:
             return
         t0 = time.perf_counter()
         messages = render("tasks", self.settings.prompts_dir, hire=hire, tasks=asked)
-        ctx["tailor"].instructions = [m["content"] for m in messages if m["role"] == "system"]
-        response_model = rewrite_model([t.id for t in asked], hire.skills[:12])
-        outcome = self._call(run, model, response_model, messages, 110 * len(asked) + 60, context=ctx)
+        ctx = TailorContext(self.allowed_urls, [m["content"] for m in messages if m["role"] == "system"])
+        response_model = rewrite_model([t.id for t in asked], hire.skills[:12], ctx)
+        outcome = self._call(run, model, response_model, messages, 110 * len(asked) + 60)
         self._timing(run, "tailor.tasks", t0, outcome)
         if outcome.value is not None:
             apply_rewrites(plan, outcome.value, asked)
             n = sum(t.tailored for t in asked)
-            yield event("tailored", f"{n} of {len(asked)} tasks tailored to the hire's skills",
-                        plan=plan.model_copy(deep=True), detail={"section": "tasks"})
+            yield event(
+                "tailored",
+                f"{n} of {len(asked)} tasks tailored to the hire's skills",
+                plan=plan.model_copy(deep=True),
+                detail={"section": "tasks"},
+            )
         else:
             run.fallbacks.append("tasks: grounded text")
             flag_failure(plan, "tasks", asked, outcome.error or "model failed")
@@ -287,9 +376,15 @@ class Engine:
     # ------------------------------------------------------------------ bookkeeping
     @staticmethod
     def _timing(run: _Run, step: str, t0: float, outcome: CallOutcome) -> None:
-        run.timings.append(StepTiming(step=step, seconds=time.perf_counter() - t0, model_seconds=outcome.seconds,
-                                      prompt_tokens=outcome.prompt_tokens,
-                                      completion_tokens=outcome.completion_tokens))
+        run.timings.append(
+            StepTiming(
+                step=step,
+                seconds=time.perf_counter() - t0,
+                model_seconds=outcome.seconds,
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+            )
+        )
 
     @staticmethod
     def _stamp(plan: Plan, run: _Run, redactions: int) -> None:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
 from tailor.schema import HireProfile, Plan, ReviewFlag, Risk, Task
 from tailor.validate import text_problems
-
-T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass
@@ -46,55 +44,61 @@ def _literal(values: Sequence[str]) -> Any:
     return Literal[tuple(values)]  # type: ignore[valid-type]
 
 
-def _checked(text: str, info: ValidationInfo, must_mention: str | None = None) -> str:
-    ctx: TailorContext | None = (info.context or {}).get("tailor") if info.context else None
-    if ctx is None:
+def _checker(ctx: TailorContext | None, must_mention: str | None = None) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if ctx is None:
+            return text
+        problems = text_problems(
+            text, allowed_urls=ctx.allowed_urls, instructions=ctx.instructions, must_mention=must_mention
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         return text
-    problems = text_problems(text, allowed_urls=ctx.allowed_urls, instructions=ctx.instructions,
-                             must_mention=must_mention)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return text
+
+    return check
 
 
 # --------------------------------------------------------------------------- summary
-class SummaryBase(BaseModel):
-    summary: str = Field(min_length=40, max_length=700)
-    rationale: str = Field(min_length=40, max_length=700)
+def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> type[BaseModel]:
+    """The summary call's response model; its validators close over ``ctx`` (the corpus URLs, the prompt)."""
+    check = _checker(ctx)
 
-    @field_validator("summary", "rationale")
-    @classmethod
-    def _clean(cls, v: str, info: ValidationInfo) -> str:
-        return _checked(v, info)
+    def clean(cls: type[BaseModel], v: str) -> str:
+        return check(v)
 
-
-def summary_model(skills: Sequence[str]) -> type[SummaryBase]:
-    if skills:
-        skill_t = _literal(list(dict.fromkeys(skills)))
-        return create_model(
-            "PlanSummary", __base__=SummaryBase,
-            focus_areas=(list[skill_t], Field(default_factory=list, max_length=3)),
-        )
-    return create_model("PlanSummary", __base__=SummaryBase, focus_areas=(list[str], Field(default_factory=list,
-                                                                                          max_length=0)))
+    focus: Any = (
+        (list[_literal(list(dict.fromkeys(skills)))], Field(default_factory=list, max_length=3))
+        if skills
+        else (list[str], Field(default_factory=list, max_length=0))
+    )
+    return create_model(
+        "PlanSummary",
+        summary=(str, Field(min_length=40, max_length=700)),
+        rationale=(str, Field(min_length=40, max_length=700)),
+        focus_areas=focus,
+        __validators__={"clean": field_validator("summary", "rationale")(clean)},  # type: ignore[dict-item]
+    )
 
 
 # --------------------------------------------------------------------------- tasks
-def _uses_skill(cls: type[BaseModel], v: str, info: ValidationInfo) -> str:
-    skill = info.data.get("skill")
-    return _checked(v, info, must_mention=str(skill) if skill else None)
+def rewrite_model(
+    task_ids: Sequence[str], skills: Sequence[str], ctx: TailorContext | None = None
+) -> type[BaseModel]:
+    """The task call's response model: ids and skills are Literals, so the grammar offers only real ones."""
 
+    def uses_skill(cls: type[BaseModel], v: str, info: ValidationInfo) -> str:
+        skill = info.data.get("skill")
+        return _checker(ctx, str(skill) if skill else None)(v)
 
-def rewrite_model(task_ids: Sequence[str], skills: Sequence[str]) -> type[BaseModel]:
     # Field order matters: task_id and skill are validated before the description check reads them.
     item = create_model(
         "TaskRewrite",
         task_id=(_literal(task_ids), ...),
         skill=(_literal(list(dict.fromkeys(skills))), ...),
         description=(str, Field(min_length=30, max_length=500)),
-        __validators__={"uses_skill": field_validator("description")(_uses_skill)},  # type: ignore[dict-item]
+        __validators__={"uses_skill": field_validator("description")(uses_skill)},  # type: ignore[dict-item]
     )
-    return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))
+    return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))  # type: ignore[valid-type]
 
 
 def pick_tasks_to_tailor(plan: Plan, limit: int) -> list[Task]:
@@ -118,8 +122,11 @@ def policy_line(plan: Plan) -> str:
         f"support: {plan.support.model.replace('_', ' ')}; first PR by day {t.first_pr_day}; "
         f"full productivity by week {t.full_productivity_week}; "
         + (f"on-call from week {t.on_call_week}; " if t.on_call_week else "no on-call in 90 days; ")
-        + (f"leadership work from week {t.first_leadership_week}" if t.first_leadership_week
-           else "no leadership work in 90 days")
+        + (
+            f"leadership work from week {t.first_leadership_week}"
+            if t.first_leadership_week
+            else "no leadership work in 90 days"
+        )
     )
 
 
@@ -145,16 +152,17 @@ def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> list[
         done.add(rw.task_id)
     for task in asked:
         if task.id not in done:
-            task.needs_review = True
+            # reason first: validate_assignment checks that a flagged task says why
             task.review_reason = "the model did not tailor this task; the grounded text stands"
+            task.needs_review = True
     return flags
 
 
 def flag_failure(plan: Plan, section: str, asked: Sequence[Task], reason: str) -> None:
     plan.review_flags.append(ReviewFlag(field=section, reason=reason))
     for task in asked:
-        task.needs_review = True
         task.review_reason = f"not tailored: {reason}"[:500]
+        task.needs_review = True
 
 
 def summarise_hire(hire: HireProfile) -> str:
@@ -165,5 +173,11 @@ def risks_from_flags(plan: Plan) -> None:
     """Make review flags visible among the plan's risks so the sendable document shows them too."""
     for f in plan.review_flags:
         if f.field.startswith("hire."):
-            plan.risks.append(Risk(risk=f.reason, mitigation="Manager confirms the profile before submitting.",
-                                   needs_review=True, review_reason=f.reason))
+            plan.risks.append(
+                Risk(
+                    risk=f.reason,
+                    mitigation="Manager confirms the profile before submitting.",
+                    needs_review=True,
+                    review_reason=f.reason,
+                )
+            )

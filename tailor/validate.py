@@ -68,7 +68,8 @@ def text_problems(
         problems.append(degenerate)
     for url in URL_RE.findall(text):
         if url.rstrip(").,;") not in allowed_urls:
-            problems.append(f"links to {url!r}, which is not in the corpus")
+            # The reason must not carry the link itself into the plan.
+            problems.append("links to a URL that is not in the corpus")
     if PLACEHOLDER.search(text):
         problems.append("carries a redaction placeholder (personal data)")
     kinds = find_personal_data(text)
@@ -90,25 +91,41 @@ def plan_problems(plan: Plan, *, corpus_ids: set[str], allowed_urls: set[str]) -
     for phase in plan.phases:
         for task in phase.tasks:
             if not phase.start_week <= task.due_week <= phase.end_week:
-                flags.append(ReviewFlag(field=f"task.{task.id}.due_week",
-                                        reason=f"due week {task.due_week} is outside {phase.name}"))
+                flags.append(
+                    ReviewFlag(
+                        field=f"task.{task.id}.due_week",
+                        reason=f"due week {task.due_week} is outside {phase.name}",
+                    )
+                )
             unknown = [s for s in task.sources if s not in corpus_ids]
             if unknown:
-                flags.append(ReviewFlag(field=f"task.{task.id}.sources",
-                                        reason=f"cites documents not in the corpus: {', '.join(unknown)}"))
+                flags.append(
+                    ReviewFlag(
+                        field=f"task.{task.id}.sources",
+                        reason=f"cites documents not in the corpus: {', '.join(unknown)}",
+                    )
+                )
             uncited = [s for s in task.sources if s not in cited]
             if uncited:
-                flags.append(ReviewFlag(field=f"task.{task.id}.sources",
-                                        reason=f"cites documents the plan does not list: {', '.join(uncited)}"))
+                flags.append(
+                    ReviewFlag(
+                        field=f"task.{task.id}.sources",
+                        reason=f"cites documents the plan does not list: {', '.join(uncited)}",
+                    )
+                )
             for skill in task.skills:
                 if skill.lower() not in f"{task.title} {task.description}".lower():
-                    flags.append(ReviewFlag(field=f"task.{task.id}.skills",
-                                            reason=f"claims the skill {skill!r} but does not use it"))
+                    flags.append(
+                        ReviewFlag(
+                            field=f"task.{task.id}.skills",
+                            reason=f"claims the skill {skill!r} but does not use it",
+                        )
+                    )
     starts = [p.start_week for p in plan.phases]
     if starts != sorted(starts):
         flags.append(ReviewFlag(field="phases", reason="phases are not in week order"))
     blob = plan.model_dump_json()
     for url in set(URL_RE.findall(blob)):
-        if url.rstrip(").,;\\\"") not in allowed_urls:
-            flags.append(ReviewFlag(field="plan", reason=f"links to {url!r}, which is not in the corpus"))
+        if url.rstrip(').,;\\"') not in allowed_urls:
+            flags.append(ReviewFlag(field="plan", reason="links to a URL that is not in the corpus"))
     return flags

@@ -46,7 +46,7 @@ def rewrites(ids: list[str]) -> dict[str, Any]:
 
 
 def engine(mocks: list[Any], monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("TAILOR_MODEL", "openai/mock-model")
+    monkeypatch.setenv("TAILOR_MODEL", "local/qwen2.5-coder-0.5b")  # JSON mode; mocks skip the GGUF
     monkeypatch.setenv("TAILOR_API_KEY", "sk-test")
     from tailor.config import reset_settings
 
@@ -77,7 +77,8 @@ def test_draft_is_grounded_tailored_and_free_of_personal_data(monkeypatch: pytes
     assert plan.summary == SUMMARY["summary"]
     tailored = [t for t in plan.all_tasks() if t.tailored]
     assert [t.id for t in tailored] == ids and all("Go" in t.description for t in tailored)
-    dumped = plan.model_dump_json()
+    assert plan.hire.name == "Priya Raman"  # the name belongs to HR's record, and only there
+    dumped = plan.model_dump_json(exclude={"hire": {"name"}})
     for secret in ["priya", "Raman", "example.com", "7946", "Baker"]:
         assert secret.lower() not in dumped.lower()
     for prompt in eng.last_prompts:
