@@ -87,6 +87,20 @@ class Engine:
         self.prompt_version = prompt_set_version(self.settings.prompts_dir)
 
     # ------------------------------------------------------------------ collaborators
+    def warm_up(self, load_model: bool = False) -> None:
+        """Pay the one-off costs (litellm import, index and embedder load) before the first draft.
+
+        The front end calls this once per process so the skeleton appears within a second of a click.
+        """
+        from tailor import llm
+
+        try:
+            self._index_or_none().search_docs("warm up", k=1, kind="role_profile")
+        except IndexUnavailable as exc:
+            log.warning("index unavailable at warm-up: %s", exc)
+        if load_model and llm.is_local_model(self.settings.model):
+            llm.load_local_model(llm.local_model_name(self.settings.model), self.settings)
+
     def _index_or_none(self) -> Any:
         with self._index_lock:
             if self._index is None:
@@ -206,57 +220,50 @@ class Engine:
             detail={"counts": redaction.counts},
         )
 
-        reading: ModelReading | None = None
-        intake_flags: list[ReviewFlag] = []
-        needs_model_intake = not (request.role_family and request.seniority and request.skills is not None)
+        # 2. a profile from the rules alone, so the grounded skeleton needs no model call
+        ruled = resolve_profile(request, rules, None, model_text, self.vocab)
+        yield event("profile", f"read the profile: {self._describe(ruled.profile)}", profile=ruled.profile)
         t0 = time.perf_counter()
-        if needs_model_intake:
-            outcome = self._call(
-                run,
-                model,
-                ModelReading,
-                render("intake", self.settings.prompts_dir, background=model_text[:6000]),
-                220,
-            )
-            if isinstance(outcome.value, ModelReading):
-                reading = outcome.value
-            else:
-                run.fallbacks.append("intake: rules only")
-                intake_flags.append(
-                    ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
-                )
-            self._timing(run, "intake", t0, outcome)
-        result = resolve_profile(request, rules, reading, model_text, self.vocab)
-        hire = result.profile
-        flags = intake_flags + result.flags
-        yield event(
-            "profile", f"read the profile: {hire.seniority} {hire.role_family} ({hire.role})", profile=hire
-        )
-
-        # 2. retrieve
-        t0 = time.perf_counter()
-        sources = self._retrieve(hire, run, flags)
+        flags = list(ruled.flags)
+        sources = self._retrieve(ruled.profile, run, flags)
         run.timings.append(StepTiming(step="retrieve", seconds=time.perf_counter() - t0))
         yield event(
             "retrieved",
             f"found {len(sources)} similar documents",
             detail={"sources": [s.model_dump() for s in sources]},
         )
-
-        # 3. compose the grounded skeleton
-        t0 = time.perf_counter()
-        plan = compose(
-            self.corpus,
-            hire,
-            retrieved=sources,
-            flags=flags,
-            model=model,
-            prompt_version=self.prompt_version,
-            engine_version=__version__,
-        )
-        run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
-        self._stamp(plan, run, redaction.total)
+        plan = self._compose(ruled.profile, sources, flags, model, run, redaction.total)
         yield event("skeleton", "grounded skeleton ready", plan=plan.model_copy(deep=True))
+
+        # 3. the model reads the profile too; the rules cross-check it (see intake.resolve_profile)
+        hire = ruled.profile
+        if not (request.role_family and request.seniority and request.skills is not None):
+            t0 = time.perf_counter()
+            messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
+            outcome = self._call(run, model, ModelReading, messages, 200)
+            self._timing(run, "intake", t0, outcome)
+            if isinstance(outcome.value, ModelReading):
+                read = resolve_profile(request, rules, outcome.value, model_text, self.vocab)
+                hire = read.profile
+                if self._structure(hire) != self._structure(ruled.profile):
+                    # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
+                    flags = list(read.flags)
+                    sources = self._retrieve(hire, run, flags)
+                    plan = self._compose(hire, sources, flags, model, run, redaction.total)
+                else:
+                    plan.hire = hire
+                    plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+                yield event(
+                    "profile",
+                    f"the model read: {self._describe(hire)}",
+                    profile=hire,
+                    plan=plan.model_copy(deep=True),
+                )
+            else:
+                run.fallbacks.append("intake: rules only")
+                plan.review_flags.append(
+                    ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
+                )
 
         # 4. tailor, in small calls
         yield from self._tailor_summary(plan, hire, model, run, event)
@@ -279,6 +286,38 @@ class Engine:
         yield event("done", "plan ready", plan=plan)
 
     # ------------------------------------------------------------------ steps
+    @staticmethod
+    def _describe(hire: HireProfile) -> str:
+        return f"{hire.seniority} {hire.role_family} ({hire.role}), {len(hire.skills)} skills"
+
+    @staticmethod
+    def _structure(hire: HireProfile) -> tuple[str, str, str]:
+        """What the skeleton depends on: a change here means composing again."""
+        return (hire.role_family, hire.seniority, hire.situation)
+
+    def _compose(
+        self,
+        hire: HireProfile,
+        sources: list[SourceRef],
+        flags: list[ReviewFlag],
+        model: str,
+        run: _Run,
+        redactions: int,
+    ) -> Plan:
+        t0 = time.perf_counter()
+        plan = compose(
+            self.corpus,
+            hire,
+            retrieved=sources,
+            flags=flags,
+            model=model,
+            prompt_version=self.prompt_version,
+            engine_version=__version__,
+        )
+        run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
+        self._stamp(plan, run, redactions)
+        return plan
+
     def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
         query = (
             f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "

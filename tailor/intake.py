@@ -35,18 +35,33 @@ _TITLE_LEVELS: tuple[tuple[str, Seniority], ...] = (
 )
 
 _SITUATIONS: tuple[tuple[str, Situation], ...] = (
-    (r"\b(?:re-?hire|rejoin(?:ing|s)?|returning to northwind|boomerang|previously (?:worked|at) northwind)\b",
-     "rehire"),
-    (r"\b(?:career break|caregiving|parental leave of|sabbatical|returning to (?:work|the workforce)|"
-     r"years? away from (?:work|the industry)|back to work after)\b", "career_break"),
-    (r"\b(?:bootcamp|career (?:change|changer|switch(?:er)?)|former (?:teacher|nurse|chef|accountant|"
-     r"musician|lawyer)|previously (?:a|an) (?:teacher|nurse|chef|accountant))\b", "career_switcher"),
-    (r"\b(?:acqui(?:red|sition)|joining (?:via|through) (?:the )?acquisition|acqui-hire)\b",
-     "acquisition_transfer"),
-    (r"\b(?:contractor|contract(?:ing)? (?:role|engineer|basis)|convert(?:ing|ed)? to (?:full[- ]time|"
-     r"employee|fte)|freelance[rd]? for northwind)\b", "contractor_conversion"),
-    (r"\b(?:utc ?[+\-] ?\d{1,2}|fully remote|remote (?:from|in)|time ?zone|gmt ?[+\-] ?\d{1,2})\b",
-     "remote_far_timezone"),
+    (
+        r"\b(?:re-?hire|rejoin(?:ing|s)?|returning to northwind|boomerang|previously (?:worked|at) northwind)\b",
+        "rehire",
+    ),
+    (
+        r"\b(?:career break|caregiving|parental leave of|sabbatical|returning to (?:work|the workforce)|"
+        r"years? away from (?:work|the industry)|back to work after)\b",
+        "career_break",
+    ),
+    (
+        r"\b(?:bootcamp|career (?:change|changer|switch(?:er)?)|former (?:teacher|nurse|chef|accountant|"
+        r"musician|lawyer)|previously (?:a|an) (?:teacher|nurse|chef|accountant))\b",
+        "career_switcher",
+    ),
+    (
+        r"\b(?:acqui(?:red|sition)|joining (?:via|through) (?:the )?acquisition|acqui-hire)\b",
+        "acquisition_transfer",
+    ),
+    (
+        r"\b(?:contractor|contract(?:ing)? (?:role|engineer|basis)|convert(?:ing|ed)? to (?:full[- ]time|"
+        r"employee|fte)|freelance[rd]? for northwind)\b",
+        "contractor_conversion",
+    ),
+    (
+        r"\b(?:utc ?[+\-] ?\d{1,2}|fully remote|remote (?:from|in)|time ?zone|gmt ?[+\-] ?\d{1,2})\b",
+        "remote_far_timezone",
+    ),
 )
 
 _YEARS = re.compile(
@@ -55,8 +70,9 @@ _YEARS = re.compile(
     re.IGNORECASE,
 )
 _SINCE = re.compile(r"\bsince\s+((?:19|20)\d{2})\b", re.IGNORECASE)
-_RANGE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|present|now|today|heute|actualidad)\b",
-                    re.IGNORECASE)
+_RANGE = re.compile(
+    r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|present|now|today|heute|actualidad)\b", re.IGNORECASE
+)
 
 
 class RuleReading(BaseModel):
@@ -113,7 +129,9 @@ def normalise_text(text: str) -> str:
 
 def _current_title(text: str) -> str | None:
     """The first line that reads like a job title; ambitions ("aspiring staff engineer") are skipped."""
-    labelled = re.search(r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$", text)
+    labelled = re.search(
+        r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$", text
+    )
     if labelled:
         return labelled.group(1).strip()[:120]
     for line in text.splitlines()[:8]:
@@ -130,8 +148,11 @@ def _current_title(text: str) -> str | None:
             # "Jane Doe — Senior Backend Engineer": keep the part with the title words
             parts = re.split(r"\s[—–|\-]\s|,\s", line)
             for part in parts:
-                if re.search(r"(?i)(engineer|developer|manager|scientist|architect|sre|intern|lead|director|"
-                             r"ingenieur|entwickler|ingeniero|desarrollador)", part):
+                if re.search(
+                    r"(?i)(engineer|developer|manager|scientist|architect|sre|intern|lead|director|"
+                    r"ingenieur|entwickler|ingeniero|desarrollador)",
+                    part,
+                ):
                     return part.strip()
             return line
     return None
@@ -185,9 +206,9 @@ def _match_skills(text: str, vocab: Vocabulary) -> list[str]:
     return [s for _, s in sorted(found)]
 
 
-def _match_role(title: str | None, text: str, skills: list[str], vocab: Vocabulary) -> tuple[
-    RoleFamily | None, str | None
-]:
+def _match_role(
+    title: str | None, text: str, skills: list[str], vocab: Vocabulary
+) -> tuple[RoleFamily | None, str | None]:
     """Role family from title aliases first, then from skill overlap with each profile's vocabulary."""
     lowered_title = (title or "").lower()
     best: tuple[int, RoleProfileMeta] | None = None
@@ -241,7 +262,9 @@ class ModelReading(BaseModel):
     years_experience: float = Field(ge=0, le=50)
     skills: list[str] = Field(max_length=12, description="Technical skills the text names.")
     summary: str = Field(
-        min_length=20, max_length=600, description="Two sentences on the hire's background, no names or contacts."
+        min_length=20,
+        max_length=400,
+        description="One sentence on the hire's background, in the third person, no names or contacts.",
     )
 
 
@@ -271,7 +294,9 @@ def resolve_profile(
         years = rules.years
         if years is None and model is not None:
             years = model.years_experience
-            flags.append(ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm"))
+            flags.append(
+                ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm")
+            )
     years = float(years or 0)
 
     seniority: Seniority
@@ -279,13 +304,17 @@ def resolve_profile(
         seniority = request.seniority
     else:
         title_level = rules.title_seniority
-        years_level = seniority_from_years(years) if (rules.years is not None or request.years_experience) else None
+        years_level = (
+            seniority_from_years(years) if (rules.years is not None or request.years_experience) else None
+        )
         if title_level is None and model is not None and rules.title is None:
             title_level = model.seniority
         if title_level is None:
             title_level = years_level or "mid"
             flags.append(
-                ReviewFlag(field="hire.seniority", reason=f"no seniority word in the title; inferred {title_level}")
+                ReviewFlag(
+                    field="hire.seniority", reason=f"no seniority word in the title; inferred {title_level}"
+                )
             )
         seniority = title_level
         if years_level and title_level not in ("intern", "manager", "director"):
@@ -338,7 +367,9 @@ def resolve_profile(
         role_title = f"{seniority.title()} {family} engineer"
     summary = model.summary if model is not None else _fallback_summary(seniority, family, years, skills)
     if model is None:
-        flags.append(ReviewFlag(field="hire.summary", reason="written from rules; the model did not summarise"))
+        flags.append(
+            ReviewFlag(field="hire.summary", reason="written from rules; the model did not summarise")
+        )
 
     profile = HireProfile(
         name=request.name,

@@ -71,6 +71,8 @@ def test_draft_is_grounded_tailored_and_free_of_personal_data(monkeypatch: pytes
     events = list(eng.draft_events(DraftRequest(background=BACKGROUND, name="Priya Raman")))
     kinds = [e.kind for e in events]
     assert kinds.index("skeleton") < kinds.index("tailored") < kinds.index("done")
+    assert "skeleton" in kinds[: kinds.index("profile") + 3], "the skeleton must not wait for the model"
+    assert len(eng.last_prompts) == 3
     plan = events[-1].plan
     assert isinstance(plan, Plan) and plan.status == "draft"
     assert plan.hire.seniority == "senior" and plan.support.model == "peer_network"
