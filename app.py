@@ -1,9 +1,58 @@
-"""tailor's Streamlit entry point: `scripts/run` serves it on http://127.0.0.1:8501."""
+"""tailor's Streamlit entry point: `scripts/run` serves it on http://127.0.0.1:8501.
+
+Signed out, the only page is Sign in. Signed in, the navigation lists the pages the
+user's role may use; the services check every action again, so the menu is a
+convenience, not the security boundary.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from tailor import ui
+
 st.set_page_config(page_title="tailor", page_icon="🧵", layout="wide")
-st.title("tailor")
-st.write("Draft grounded, tailored 30/60/90-day onboarding plans.")
+
+# name -> (script, title, icon, url path)
+PAGES: dict[str, tuple[str, str, str, str]] = {
+    "new_plan": ("pages/new_plan.py", "New plan", ":material/add_circle:", "new"),
+    "plans": ("pages/plans.py", "Plans", ":material/list_alt:", "plans"),
+    "plan": ("pages/plan.py", "Plan", ":material/description:", "plan"),
+    "review": ("pages/review.py", "Review", ":material/rate_review:", "review"),
+    "export": ("pages/export.py", "Export", ":material/download:", "export"),
+    "corpus": ("pages/corpus.py", "Corpus", ":material/library_books:", "corpus"),
+    "evals": ("pages/evals.py", "Evals", ":material/monitoring:", "evals"),
+}
+# The first page of each list is where the role lands after signing in.
+ROLE_PAGES: dict[str, list[str]] = {
+    "manager": ["new_plan", "plans", "plan", "export"],
+    "hr": ["review", "plans", "plan", "export", "evals"],
+    "admin": ["plans", "plan", "export", "corpus", "evals"],
+}
+
+
+def page(name: str, default: bool = False) -> st.Page:
+    script, title, icon, url_path = PAGES[name]
+    return st.Page(script, title=title, icon=icon, url_path=url_path, default=default)
+
+
+user = ui.current_user()
+if user is None:
+    ui.warm_up_services()
+    nav = st.navigation(
+        [
+            st.Page(
+                "pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="signin", default=True
+            )
+        ],
+        position="hidden",
+    )
+else:
+    nav = st.navigation([page(n, default=i == 0) for i, n in enumerate(ROLE_PAGES[user.role])])
+    with st.sidebar:
+        st.markdown(f"**{ui.safe(user.display_name)}**  \n{ui.ROLE_LABELS[user.role]}")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            ui.sign_out()
+            st.rerun()
+ui.show_flashes()
+nav.run()

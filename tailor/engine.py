@@ -319,10 +319,7 @@ class Engine:
         return plan
 
     def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
-        query = (
-            f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
-            f"{hire.summary} Skills: {', '.join(hire.skills[:10])}"
-        )
+        query = retrieval_query(hire)
         try:
             index = self._index_or_none()
             roles = index.search_docs(query, k=2, kind="role_profile")
@@ -431,6 +428,14 @@ class Engine:
         plan.provenance.retries = run.retries
         plan.provenance.fallbacks = list(run.fallbacks)
         plan.provenance.redactions = redactions
+
+
+def retrieval_query(hire: HireProfile) -> str:
+    """What the engine asks the index for a hire: level, title, situation, summary and skills."""
+    return (
+        f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
+        f"{hire.summary} Skills: {', '.join(hire.skills[:10])}"
+    )
 
 
 def model_was_unavailable(events: list[ProgressEvent]) -> bool:

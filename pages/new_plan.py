@@ -1,0 +1,347 @@
+"""New plan (managers): background in, confirmed profile, grounding shown, plan drafted and saved."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, get_args
+
+import streamlit as st
+from pydantic import ValidationError
+
+from tailor import ui
+from tailor.corpus import RoleFamily, Seniority
+from tailor.errors import BadInput, TailorError
+from tailor.schema import HireProfile, ProgressEvent
+
+user = ui.require_user("manager")
+svc = ui.services()
+ui.warm_up()  # the engine and the model layer load while the manager types
+S = st.session_state
+FAMILIES: list[str] = list(get_args(RoleFamily))
+LEVELS: list[str] = list(get_args(Seniority))
+
+
+def reset() -> None:
+    for key in [k for k in S if isinstance(k, str) and k.startswith("np_")]:
+        del S[key]
+
+
+def start_generating() -> None:
+    S["np_running"] = True
+    S.pop("np_result", None)
+    S.pop("np_error", None)
+
+
+st.title("New plan")
+st.caption(
+    "Paste what you know about the new hire, check the profile tailor reads from it, see which "
+    "role profile and onboarding stories the plan will be grounded in, then generate a draft."
+)
+running = bool(S.get("np_running"))
+
+# --------------------------------------------------------------------------- unfinished drafts
+with ui.guard("listing your unfinished drafts"):
+    # The draft being worked on right now is not "unfinished" in this list's sense.
+    open_intakes = [i for i in svc.review.list_intakes(user) if i.id != S.get("np_intake")]
+    if open_intakes:
+        with st.expander(f"Unfinished drafts ({len(open_intakes)})", icon=":material/history:"):
+            st.caption("Backgrounds you saved but did not turn into a plan yet. Resume one or discard it.")
+            labels = {
+                i.id: f"#{i.id} · {i.name or 'unnamed'} · {i.status} · {i.created_at:%Y-%m-%d %H:%M}"
+                for i in open_intakes
+            }
+            chosen = st.selectbox("Draft", list(labels), format_func=labels.__getitem__, key="np_resume_pick")
+            c1, c2, _ = st.columns([1, 1, 4])
+            if c1.button("Resume", disabled=running, key="np_resume"):
+                intake = next(i for i in open_intakes if i.id == chosen)
+                reset()
+                S["np_text"] = intake.background
+                S["np_name"] = intake.name or ""
+                S["np_start"] = intake.start_date
+                S["np_intake"] = intake.id
+                st.rerun()
+            if c2.button("Discard", disabled=running, key="np_discard"):
+                with ui.guard("discarding the draft") as out:
+                    svc.review.discard_intake(user, chosen)
+                if out.ok:
+                    if S.get("np_intake") == chosen:
+                        reset()
+                    ui.flash("Draft discarded")
+                    st.rerun()
+
+# --------------------------------------------------------------------------- 1. background
+with st.container(border=True):
+    st.subheader("1. The hire's background")
+    st.caption(
+        "A résumé summary or your notes. It is saved before anything else happens, so nothing you "
+        "type is lost; personal details are removed before any model sees it."
+    )
+    pasted_tab, upload_tab = st.tabs(["Paste text", "Upload a file"])
+    pasted = pasted_tab.text_area(
+        "Background",
+        key="np_text",
+        height=220,
+        disabled=running,
+        placeholder="Senior Backend Engineer, 8 years of Python and PostgreSQL at a payments company…",
+    )
+    upload = upload_tab.file_uploader(
+        "Résumé or notes (.txt, .md, .pdf, .docx)",
+        type=["txt", "md", "pdf", "docx"],
+        key="np_file",
+        disabled=running,
+    )
+    c1, c2 = st.columns(2)
+    name = c1.text_input(
+        "Hire's name (optional)",
+        key="np_name",
+        disabled=running,
+        help="Used in the plan's title and exports; never sent to a model.",
+    )
+    S.setdefault("np_start", None)  # no date unless the manager picks one (the widget's default is today)
+    start = c2.date_input(
+        "Start date (optional)",
+        key="np_start",
+        disabled=running,
+        help="Turns weeks into dates in the exports and the calendar file.",
+    )
+    if st.button(
+        "Read profile", type="primary", icon=":material/person_search:", disabled=running, key="np_read"
+    ):
+        with ui.guard("reading the profile") as out:
+            background = ui.background_from(
+                upload.name if upload else None,
+                upload.getvalue() if upload else None,
+                pasted,
+                svc.settings.max_upload_bytes,
+            )
+            previous = S.get("np_intake")
+            intake_id = svc.review.save_intake(user, background, name=name or None, start_date=start)
+            if previous is not None and previous != intake_id:
+                # The earlier save is superseded by this one; keep the list of unfinished drafts short.
+                with contextlib.suppress(TailorError):
+                    svc.review.discard_intake(user, previous)
+            S["np_intake"] = intake_id
+            for key in ("np_reading", "np_hire", "np_result", "np_error"):
+                S.pop(key, None)
+            try:
+                S["np_reading"] = ui.read_profile(background, name or None, start, ui.corpus())
+            except TailorError as exc:
+                svc.review.record_intake_failure(user, intake_id, exc.message)
+                raise
+        if out.ok:
+            ui.flash("Background saved")
+            st.rerun()
+
+reading: ui.ProfileReading | None = S.get("np_reading")
+
+# --------------------------------------------------------------------------- 2. profile
+if reading is not None:
+    profile = reading.profile
+    intake_key = S.get("np_intake")
+    with st.container(border=True):
+        st.subheader("2. Confirm the profile")
+        st.caption(
+            "Read by rules from the text, without a model. Correct anything that is wrong: the plan "
+            "follows the role family and seniority you confirm here."
+        )
+        for flag in reading.flags:
+            st.warning(ui.safe(flag.reason), icon=":material/help:")
+        with st.form(f"np_profile_{intake_key}", border=False):
+            c1, c2, c3 = st.columns(3)
+            role = c1.text_input("Job title", value=profile.role)
+            family = c2.selectbox("Role family", FAMILIES, index=FAMILIES.index(profile.role_family))
+            level = c3.selectbox("Seniority", LEVELS, index=LEVELS.index(profile.seniority))
+            years = c1.number_input(
+                "Years of experience",
+                min_value=0.0,
+                max_value=60.0,
+                step=0.5,
+                format="%.1f",
+                value=float(profile.years_experience),
+            )
+            start_date = c2.date_input("Start date", value=profile.start_date)
+            c3.text_input(
+                "Situation (read from the text)", value=profile.situation.replace("_", " "), disabled=True
+            )
+            skills = st.multiselect(
+                "Skills",
+                ui.skill_options(ui.corpus(), profile.skills),
+                default=profile.skills,
+                accept_new_options=True,
+                help="Tasks are tailored to these skills.",
+            )
+            confirmed = st.form_submit_button(
+                "Confirm profile", type="primary", icon=":material/check:", disabled=running
+            )
+        if confirmed:
+            with ui.guard("checking the profile") as out:
+                data: dict[str, Any] = profile.model_dump()
+                data.update(
+                    role=role,
+                    role_family=family,
+                    seniority=level,
+                    years_experience=years,
+                    skills=list(skills),
+                    start_date=start_date,
+                )
+                try:
+                    S["np_hire"] = HireProfile.model_validate(data)
+                except ValidationError as exc:
+                    raise BadInput(f"the profile is not valid: {ui.first_problem(exc)}") from None
+            if out.ok:
+                st.rerun()
+        hire_now: HireProfile | None = S.get("np_hire")
+        if hire_now is not None:
+            st.success(
+                f"Confirmed: {hire_now.seniority} {hire_now.role_family} · "
+                f"{hire_now.years_experience:g} years · {len(hire_now.skills)} skills",
+                icon=":material/verified:",
+            )
+
+hire: HireProfile | None = S.get("np_hire")
+
+# --------------------------------------------------------------------------- 3. grounding
+if hire is not None:
+    with st.container(border=True):
+        st.subheader("3. What the plan is grounded in")
+        st.caption(
+            "The closest role profiles and onboarding case studies in the corpus, by meaning. "
+            "Scores are cosine similarity (1 = identical); the passages are the ones that matched."
+        )
+        with ui.guard("searching the corpus") as out:
+            roles, cases = ui.retrieve_cached(hire)
+        if out.ok:
+            for heading, hits in (("Role profiles", roles), ("Case studies", cases)):
+                st.markdown(f"**{heading}**")
+                if not hits:
+                    st.caption("Nothing found.")
+                for hit in hits:
+                    with st.expander(
+                        f"{ui.safe(hit.title)} · score {hit.score:.2f}", icon=":material/article:"
+                    ):
+                        st.progress(min(1.0, hit.score), text=f"`{hit.doc_id}`")
+                        for passage in hit.passages:
+                            st.markdown(f"**{ui.safe(passage.section)}** · {passage.score:.2f}")
+                            st.caption(ui.safe(passage.text[:700]))
+        else:
+            st.caption("The plan can still be drafted from the documents the rules choose.")
+
+# --------------------------------------------------------------------------- 4. generate
+if hire is not None:
+    with st.container(border=True):
+        st.subheader("4. Generate")
+        st.caption(
+            f"The grounded plan appears within seconds; then the model ({svc.settings.model}) tailors the "
+            "summary and tasks, which can take minutes on the local model. If the model fails, the "
+            "grounded plan is saved anyway, with what needs checking flagged."
+        )
+        st.button(
+            "Generate plan",
+            type="primary",
+            icon=":material/auto_awesome:",
+            disabled=running,
+            on_click=start_generating,
+            key="np_generate",
+        )
+
+        if running:
+            draft_intake: int | None = S.get("np_intake")
+            assert reading is not None
+            try:
+                with st.status("Drafting the plan…", expanded=True) as status:
+                    st.write(
+                        ":material/save: Your input is saved. Reading the profile and searching the corpus…"
+                    )
+                    log_box = st.container()
+                    preview = st.empty()
+
+                    def on_event(event: ProgressEvent) -> None:
+                        log_box.markdown(ui.event_line(event))
+                        if event.kind == "skeleton":
+                            status.update(label="Grounded plan ready — tailoring it to the hire…")
+                        if event.plan is not None and event.kind in ("skeleton", "tailored"):
+                            preview.dataframe(ui.preview_frame(event.plan), hide_index=True, height=260)
+
+                    try:
+                        if draft_intake is None:
+                            # Generating again from the same input: saved anew, before any model call.
+                            draft_intake = svc.review.save_intake(
+                                user,
+                                reading.background,
+                                name=S.get("np_name") or None,
+                                start_date=hire.start_date,
+                                overrides=ui.intake_overrides(hire),
+                            )
+                            S["np_intake"] = draft_intake
+                        request = ui.draft_request(reading.background, hire, S.get("np_name") or None)
+                        result = ui.run_draft(ui.engine().draft_events(request), on_event)
+                        if result.plan is None:
+                            raise BadInput("the engine returned no plan; try again")
+                        detail = svc.review.create_plan_from_draft(user, draft_intake, result.plan)
+                    except Exception as exc:
+                        status.update(label="Drafting failed", state="error", expanded=True)
+                        reason = (
+                            exc.message
+                            if isinstance(exc, TailorError)
+                            else f"unexpected {type(exc).__name__}"
+                        )
+                        if draft_intake is not None:
+                            with contextlib.suppress(TailorError):
+                                svc.review.record_intake_failure(user, draft_intake, reason)
+                        if not isinstance(exc, TailorError):
+                            ui.log.error("drafting failed", exc_info=exc)
+                        S["np_error"] = ui.error_text(exc, "drafting the plan")
+                    else:
+                        status.update(
+                            label=f"Plan #{detail.id} saved as a draft", state="complete", expanded=False
+                        )
+                        S["np_result"] = {
+                            "plan_id": detail.id,
+                            "tasks": len(detail.plan.all_tasks()),
+                            "to_check": detail.summary.needs_review,
+                            "model_unavailable": result.model_unavailable,
+                            "warnings": result.warnings,
+                            "events": [ui.event_line(e) for e in result.events],
+                            "seconds": result.events[-1].elapsed_s if result.events else 0.0,
+                        }
+                        S.pop("np_intake", None)
+            finally:
+                S["np_running"] = False
+            st.rerun()
+
+        if S.get("np_error"):
+            st.error(ui.safe(S["np_error"]), icon=":material/error:")
+            st.caption("Your background is saved under Unfinished drafts; fix the cause and generate again.")
+
+        result_info = S.get("np_result")
+        if result_info:
+            pid = result_info["plan_id"]
+            if result_info["model_unavailable"]:
+                why = ui.safe(ui.shorten(result_info["warnings"][0]))
+                st.warning(
+                    f"The model could not tailor this plan ({why}). "
+                    f"The grounded plan was saved as plan #{pid} with {result_info['to_check']} items "
+                    "flagged for review; edit it, or generate again later.",
+                    icon=":material/cloud_off:",
+                )
+            elif result_info["warnings"]:
+                st.info(
+                    "Some steps fell back to the grounded text: "
+                    + "; ".join(ui.safe(w) for w in result_info["warnings"]),
+                    icon=":material/info:",
+                )
+            st.success(
+                f"Saved plan #{pid} as a draft: {result_info['tasks']} tasks, {result_info['to_check']} "
+                f"to check, in {result_info['seconds']:.1f} s.",
+                icon=":material/task_alt:",
+            )
+            with st.expander("What happened, step by step"):
+                for line in result_info["events"]:
+                    st.markdown(line)
+            c1, c2, _ = st.columns([1, 1, 3])
+            if c1.button(f"Open plan #{pid}", type="primary", icon=":material/open_in_new:", key="np_open"):
+                S["plan_id"] = pid
+                st.switch_page("pages/plan.py", query_params={"id": str(pid)})
+            if c2.button("Start another plan", key="np_again"):
+                reset()
+                st.rerun()

@@ -1,0 +1,348 @@
+"""One plan: read it, edit phases and tasks, see the timeline and citations, comment, submit."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tailor import ui
+from tailor.errors import BadInput, Conflict
+from tailor.schema import Plan
+
+user = ui.require_user("manager", "hr", "admin")
+svc = ui.services()
+S = st.session_state
+
+# --------------------------------------------------------------------------- which plan
+raw_id = st.query_params.get("id") or S.get("plan_id")
+try:
+    plan_id = int(str(raw_id).lstrip("#")) if raw_id is not None else None
+except ValueError:
+    plan_id = None
+if plan_id is None:
+    st.title("Plan")
+    st.info("Open a plan from the Plans page.", icon=":material/list_alt:")
+    st.page_link("pages/plans.py", label="Go to Plans", icon=":material/list_alt:")
+    st.stop()
+assert plan_id is not None
+S["plan_id"] = plan_id
+if st.query_params.get("id") != str(plan_id):
+    st.query_params["id"] = str(plan_id)
+
+with ui.guard("opening the plan") as out:
+    detail = svc.review.get_plan(user, plan_id)
+if not out.ok:
+    st.page_link("pages/plans.py", label="Back to Plans", icon=":material/list_alt:")
+    st.stop()
+
+summary = detail.summary
+opened_key = f"pv_opened_{plan_id}"
+opened: int = S.setdefault(opened_key, detail.revision)
+if opened > detail.revision:  # a stale key from another database (tests) or a restored revision
+    opened = S[opened_key] = detail.revision
+stale = opened != detail.revision
+plan: Plan = detail.plan
+if stale:
+    with ui.guard("loading the revision you opened"):
+        plan = svc.review.get_revision(user, plan_id, opened).plan
+
+can_edit = (user.role == "manager") or (user.role == "hr" and summary.status != "draft")
+can_submit = user.role == "manager" and summary.status in ("draft", "changes_requested")
+can_comment = user.role in ("manager", "hr")
+
+
+def reload() -> None:
+    S.pop(opened_key, None)
+
+
+# --------------------------------------------------------------------------- header
+st.title(f"Plan #{plan_id}: {ui.safe(plan.hire.name or plan.hire.role)}")
+st.caption(
+    f"{ui.safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
+    f"{ui.safe(summary.manager_name)} · reviewer {ui.safe(summary.reviewer_name or 'not assigned')} · "
+    f"updated {summary.updated_at:%Y-%m-%d %H:%M} UTC"
+)
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric("Status", ui.status_label(summary.status))
+m2.metric("Revision", opened if stale else summary.revision)
+m3.metric("Tasks", len(plan.all_tasks()))
+m4.metric("To check", summary.needs_review)
+m5.metric("Start", f"{plan.hire.start_date:%Y-%m-%d}" if plan.hire.start_date else "not set")
+
+if stale:
+    st.warning(
+        f"This plan changed since you opened it (you opened revision {opened}; it is now revision "
+        f"{detail.revision}). Reload to see the latest before editing.",
+        icon=":material/sync_problem:",
+    )
+    st.button("Reload", icon=":material/refresh:", on_click=reload, key="pv_reload_top")
+
+if summary.status == "changes_requested":
+    with ui.guard("reading the review decision"):
+        decisions = svc.review.list_decisions(user, plan_id)
+        if decisions:
+            last = decisions[-1]
+            st.warning(
+                f"{ui.safe(last.reviewer_name)} asked for changes: {ui.safe(last.reason)}",
+                icon=":material/rate_review:",
+            )
+
+items = ui.review_items(plan)
+if items:
+    with st.expander(f"{len(items)} item(s) need review", expanded=True, icon=":material/warning:"):
+        st.caption("Flagged by the engine: check each one, fix it in the Edit tab, and untick needs_review.")
+        for what, why in items:
+            st.markdown(f"- **{ui.safe(what)}**: {ui.safe(why)}")
+
+# --------------------------------------------------------------------------- actions
+if can_submit:
+    c1, c2 = st.columns([1, 4], vertical_alignment="center")
+    if c1.button("Submit for review", type="primary", icon=":material/send:", key="pv_submit"):
+        with ui.guard("submitting the plan") as sub:
+            svc.review.submit(user, plan_id, expected_revision=opened)
+        if sub.ok:
+            ui.flash(f"Plan #{plan_id} submitted for review")
+            st.rerun()
+    c2.caption("HR reviews it next; you can keep editing while it is in review.")
+
+tab_names = ["Overview", "Tasks", "Timeline", "Citations", "Comments", "History"]
+if can_edit:
+    tab_names.insert(1, "Edit")
+tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
+
+# --------------------------------------------------------------------------- overview
+with tabs["Overview"]:
+    st.subheader("Summary")
+    st.markdown(ui.safe(plan.summary))
+    st.markdown("**Why this plan**")
+    st.markdown(ui.safe(plan.rationale))
+    if plan.focus_areas:
+        st.markdown("**Focus areas:** " + ", ".join(ui.safe(f) for f in plan.focus_areas))
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Support**")
+        st.markdown(f"{plan.support.model.replace('_', ' ')}: {ui.safe(plan.support.who)}")
+        if plan.support.note:
+            st.caption(ui.safe(plan.support.note))
+        st.markdown("**Targets**")
+        t = plan.targets
+        lines = [
+            f"First commit: day {t.first_commit_day}",
+            f"First PR: day {t.first_pr_day}",
+            f"Full productivity: week {t.full_productivity_week}",
+        ]
+        if t.on_call_week:
+            lines.append(f"On-call: week {t.on_call_week}")
+        if t.first_leadership_week:
+            lines.append(f"First leadership work: week {t.first_leadership_week}")
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    with c2:
+        st.markdown("**The hire**")
+        st.markdown(ui.safe(plan.hire.summary))
+        if plan.hire.skills:
+            st.caption("Skills: " + ", ".join(ui.safe(s) for s in plan.hire.skills))
+    if plan.relationships:
+        st.markdown("**People to meet**")
+        st.dataframe(pd.DataFrame([r.model_dump() for r in plan.relationships]), hide_index=True)
+    if plan.check_ins:
+        st.markdown("**Check-ins**")
+        st.dataframe(pd.DataFrame([c.model_dump(by_alias=True) for c in plan.check_ins]), hide_index=True)
+    if plan.risks:
+        st.markdown("**Risks**")
+        st.dataframe(pd.DataFrame([r.model_dump() for r in plan.risks]), hide_index=True)
+    if user.role in ("manager", "hr"):
+        with st.expander("The hire's background text", icon=":material/lock:"):
+            st.caption("Only the manager and HR can read it; every read is recorded in the audit log.")
+            if st.button("Show it", key="pv_bg"):
+                with ui.guard("reading the background"):
+                    text = svc.review.get_background(user, plan_id)
+                    st.text(text or "(no background stored)")
+
+# --------------------------------------------------------------------------- edit
+if can_edit:
+    with tabs["Edit"]:
+        st.caption(
+            "Edit the text and the task table (add rows at the bottom, delete with the row menu). "
+            "Changes are checked against the plan schema and saved as a new revision; if someone else "
+            "saved first you will be told, and nothing is overwritten."
+        )
+        if summary.status == "approved":
+            st.info("This plan is approved: saving an edit sends it back to review.", icon=":material/info:")
+        edit_key = f"{plan_id}_{opened}"
+        new_summary = st.text_area("Summary", value=plan.summary, key=f"pv_summary_{edit_key}", height=110)
+        new_rationale = st.text_area(
+            "Why this plan", value=plan.rationale, key=f"pv_rationale_{edit_key}", height=90
+        )
+        phases = [p.name for p in plan.phases]
+        edited = st.data_editor(
+            ui.tasks_frame(plan),
+            key=f"pv_editor_{edit_key}",
+            num_rows="dynamic",
+            hide_index=True,
+            column_config={
+                "phase": st.column_config.SelectboxColumn("Phase", options=phases, required=True),
+                "id": st.column_config.TextColumn("id", help="Unique; leave blank on a new row to derive it"),
+                "title": st.column_config.TextColumn("Title", required=True, max_chars=300),
+                "description": st.column_config.TextColumn("Description", max_chars=4000, width="large"),
+                "owner": st.column_config.SelectboxColumn("Owner", options=list(ui.OWNERS), required=True),
+                "due_week": st.column_config.NumberColumn(
+                    "Week", min_value=0, max_value=13, step=1, required=True, help="0 = before day 1"
+                ),
+                "success_criteria": st.column_config.TextColumn("Success criteria", max_chars=4000),
+                "sources": st.column_config.TextColumn(
+                    "Sources", help="Corpus document ids, comma-separated"
+                ),
+                "needs_review": st.column_config.CheckboxColumn("Needs review"),
+                "review_reason": st.column_config.TextColumn("Why"),
+            },
+        )
+        note = st.text_input("Note for this revision (optional)", key=f"pv_note_{edit_key}")
+        if st.button("Save changes", type="primary", icon=":material/save:", key="pv_save"):
+            with ui.guard("saving the plan") as saved:
+                rows = edited.to_dict("records") if isinstance(edited, pd.DataFrame) else list(edited)
+                updated = ui.plan_from_rows(plan, rows, known_sources=set(ui.corpus().by_id()))
+                data = updated.model_dump(mode="json", by_alias=True)
+                data["summary"], data["rationale"] = new_summary, new_rationale
+                try:
+                    updated = Plan.model_validate(data)
+                except ValueError:
+                    raise BadInput("the summary and the rationale must not be empty") from None
+                if updated.model_dump(mode="json") == plan.model_dump(mode="json"):
+                    raise BadInput("nothing changed; edit the text or the table first")
+                result = svc.review.save_revision(
+                    user, plan_id, updated, expected_revision=opened, note=note or None
+                )
+            if saved.ok:
+                S[opened_key] = result.revision
+                ui.flash(f"Saved revision {result.revision}")
+                st.rerun()
+            elif isinstance(saved.error, Conflict):
+                st.button(
+                    "Reload the latest revision", icon=":material/refresh:", on_click=reload, key="pv_reload"
+                )
+
+# --------------------------------------------------------------------------- tasks (read)
+with tabs["Tasks"]:
+    for phase in plan.phases:
+        st.markdown(f"**{ui.safe(phase.name)}** · weeks {phase.start_week}–{phase.end_week}")
+        if phase.goals:
+            st.caption("Goals: " + "; ".join(ui.safe(g) for g in phase.goals))
+        frame = ui.tasks_frame(plan)
+        st.dataframe(
+            frame[frame["phase"] == phase.name].drop(columns=["phase"]),
+            hide_index=True,
+            column_config={"needs_review": st.column_config.CheckboxColumn("Needs review")},
+        )
+
+# --------------------------------------------------------------------------- timeline
+with tabs["Timeline"]:
+    st.caption("Each task at its due week, coloured by owner. Hover a bar for details.")
+    st.altair_chart(ui.timeline_chart(plan), width="stretch")
+
+# --------------------------------------------------------------------------- citations
+with tabs["Citations"]:
+    st.caption(
+        "Every task cites the corpus documents it came from; open one to read the passage it rests on."
+    )
+    if plan.sources:
+        st.markdown("**Documents retrieved for this hire**")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "id": s.id,
+                        "title": s.title,
+                        "kind": s.kind,
+                        "score": s.score,
+                        "sections": "; ".join(s.sections),
+                    }
+                    for s in plan.sources
+                ]
+            ),
+            hide_index=True,
+        )
+    docs = ui.corpus().by_id()
+    for task in plan.all_tasks():
+        flag = " :material/warning:" if task.needs_review else ""
+        with st.expander(f"{ui.safe(task.title)} · week {task.due_week} · {task.owner}{flag}"):
+            if task.needs_review:
+                st.warning(ui.safe(task.review_reason or "flagged for review"))
+            st.markdown(ui.safe(task.description))
+            st.caption("Success: " + ui.safe(task.success_criteria))
+            for source_id in task.sources:
+                doc = docs.get(source_id)
+                if doc is None:
+                    st.error(f"Cites `{ui.safe(source_id)}`, which is not in the corpus any more.")
+                    continue
+                section = ui.cited_passage(doc, task)
+                with st.container(border=True):
+                    where = f" › {section.title}" if section else ""
+                    st.markdown(
+                        f":material/menu_book: **{ui.safe(doc.meta.title)}**{ui.safe(where)} · `{doc.id}`"
+                    )
+                    if section:
+                        st.markdown(section.text[:2500])
+
+# --------------------------------------------------------------------------- comments
+with tabs["Comments"]:
+    comments = []
+    with ui.guard("loading comments"):
+        comments = svc.review.list_comments(user, plan_id)
+    titles = {t.id: t.title for t in plan.all_tasks()}
+    if not comments:
+        st.caption("No comments yet.")
+    for c in comments:
+        about = f" on *{ui.safe(titles.get(c.task_id, c.task_id))}*" if c.task_id else ""
+        with st.chat_message(
+            "user" if c.author_role == "manager" else "assistant",
+            avatar=":material/person:" if c.author_role == "manager" else ":material/badge:",
+        ):
+            st.markdown(
+                f"**{ui.safe(c.author_name)}** ({c.author_role}){about} · revision {c.revision} · "
+                f"{c.created_at:%Y-%m-%d %H:%M}"
+            )
+            st.markdown(ui.safe(c.text))
+    if can_comment:
+        with st.form(f"pv_comment_{plan_id}", clear_on_submit=True):
+            options = ["", *titles]
+            task_choice = st.selectbox(
+                "About", options, format_func=lambda i: "the whole plan" if not i else titles[i]
+            )
+            text = st.text_area("Comment", max_chars=4000)
+            if st.form_submit_button("Add comment", icon=":material/add_comment:"):
+                with ui.guard("adding the comment") as added:
+                    svc.review.comment(user, plan_id, text, task_id=task_choice or None)
+                if added.ok:
+                    ui.flash("Comment added")
+                    st.rerun()
+
+# --------------------------------------------------------------------------- history
+with tabs["History"]:
+    st.markdown("**Revisions**")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "revision": r.number,
+                    "author": r.author_name,
+                    "role": r.author_role,
+                    "reason": r.reason,
+                    "note": r.note or "",
+                    "at": r.created_at,
+                }
+                for r in detail.revisions
+            ]
+        ),
+        hide_index=True,
+    )
+    if len(detail.revisions) > 1:
+        numbers = [r.number for r in detail.revisions]
+        c1, c2 = st.columns(2)
+        a = c1.selectbox("From revision", numbers, index=len(numbers) - 2, key=f"pv_diff_a_{plan_id}")
+        b = c2.selectbox("To revision", numbers, index=len(numbers) - 1, key=f"pv_diff_b_{plan_id}")
+        with ui.guard("comparing revisions"):
+            diff = svc.review.diff_revisions(user, plan_id, a, b)
+            if diff.is_empty:
+                st.caption("No differences.")
+            else:
+                st.dataframe(ui.diff_frame(diff), hide_index=True)

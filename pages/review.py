@@ -1,0 +1,208 @@
+"""Review (HR): the queue of submitted plans, a side-by-side diff, comments per task, the decision."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tailor import ui
+from tailor.review import CommentOut
+from tailor.schema import Plan
+
+user = ui.require_user("hr")
+svc = ui.services()
+S = st.session_state
+
+st.title("Review")
+st.caption(
+    "Plans their managers submitted. Compare revisions, comment on tasks, then approve or send the plan back "
+    "with a reason. You cannot approve a revision you wrote yourself (four-eyes rule)."
+)
+
+queue = []
+with ui.guard("loading the review queue") as out:
+    queue = svc.review.list_plans(user, status="in_review")
+if not out.ok:
+    st.stop()
+if not queue:
+    st.success("Nothing is waiting for review.", icon=":material/done_all:")
+    st.stop()
+
+st.dataframe(
+    ui.plans_frame(queue),
+    hide_index=True,
+    column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")},
+)
+labels = {
+    p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue
+}
+ids = list(labels)
+preferred = S.get("plan_id")
+plan_id: int = st.selectbox(
+    "Plan to review",
+    ids,
+    index=ids.index(preferred) if preferred in ids else 0,
+    format_func=labels.__getitem__,
+    key="rv_pick",
+)
+S["plan_id"] = plan_id
+
+with ui.guard("opening the plan") as out:
+    detail = svc.review.get_plan(user, plan_id)
+if not out.ok:
+    st.stop()
+
+opened_key = f"rv_opened_{plan_id}"
+opened: int = S.setdefault(opened_key, detail.revision)
+if opened > detail.revision:
+    opened = S[opened_key] = detail.revision
+
+
+def reload() -> None:
+    S.pop(opened_key, None)
+
+
+plan: Plan = detail.plan
+if opened != detail.revision:
+    st.warning(
+        f"The plan changed while you were reviewing it (revision {opened} → {detail.revision}). "
+        "Reload to review the latest revision.",
+        icon=":material/sync_problem:",
+    )
+    st.button("Reload", icon=":material/refresh:", on_click=reload, key="rv_reload")
+    with ui.guard("loading the revision you opened"):
+        plan = svc.review.get_revision(user, plan_id, opened).plan
+
+summary = detail.summary
+st.subheader(f"#{plan_id}: {ui.safe(plan.hire.name or plan.hire.role)}")
+st.caption(
+    f"{ui.safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
+    f"{ui.safe(summary.manager_name)} · reviewer {ui.safe(summary.reviewer_name or 'not assigned')}"
+)
+c1, c2, c3 = st.columns([1, 1, 3])
+if summary.reviewer is None and c1.button("Assign to me", icon=":material/person_add:", key="rv_assign"):
+    with ui.guard("assigning the plan") as assigned:
+        svc.review.assign_reviewer(user, plan_id, user.username)
+    if assigned.ok:
+        ui.flash("Assigned to you")
+        st.rerun()
+if c2.button("Open in editor", icon=":material/edit:", key="rv_edit"):
+    st.switch_page("pages/plan.py", query_params={"id": str(plan_id)})
+
+items = ui.review_items(plan)
+if items:
+    with st.expander(f"{len(items)} item(s) flagged for review", icon=":material/warning:"):
+        for what, why in items:
+            st.markdown(f"- **{ui.safe(what)}**: {ui.safe(why)}")
+
+# --------------------------------------------------------------------------- diff
+st.markdown("#### Compare revisions")
+numbers = [r.number for r in detail.revisions if r.number <= opened]
+if len(numbers) < 2:
+    st.caption("Only one revision so far: the plan as it was generated.")
+else:
+    d1, d2 = st.columns(2)
+    a = d1.selectbox("Before", numbers, index=len(numbers) - 2, key=f"rv_a_{plan_id}")
+    b = d2.selectbox("After", numbers, index=len(numbers) - 1, key=f"rv_b_{plan_id}")
+    with ui.guard("comparing revisions"):
+        diff = svc.review.diff_revisions(user, plan_id, a, b)
+        plan_a = svc.review.get_revision(user, plan_id, a).plan
+        plan_b = svc.review.get_revision(user, plan_id, b).plan
+        if diff.is_empty:
+            st.caption("The two revisions are identical.")
+        else:
+            added = {t.id for t in diff.added}
+            removed = {t.id for t in diff.removed}
+            changed = {c.task_id for c in diff.changed}
+            left, right = st.columns(2)
+            for column, shown, rev, marks in (
+                (
+                    left,
+                    plan_a,
+                    a,
+                    {
+                        **dict.fromkeys(removed, ":red[− removed]"),
+                        **dict.fromkeys(changed, ":orange[~ changed]"),
+                    },
+                ),
+                (
+                    right,
+                    plan_b,
+                    b,
+                    {
+                        **dict.fromkeys(added, ":green[+ added]"),
+                        **dict.fromkeys(changed, ":orange[~ changed]"),
+                    },
+                ),
+            ):
+                with column, st.container(border=True):
+                    st.markdown(f"**Revision {rev}**")
+                    for phase in shown.phases:
+                        st.caption(ui.safe(phase.name))
+                        for task in phase.tasks:
+                            mark = marks.get(task.id, "")
+                            st.markdown(f"- {ui.safe(task.title)} · wk {task.due_week} · {task.owner} {mark}")
+            st.dataframe(ui.diff_frame(diff), hide_index=True)
+
+# --------------------------------------------------------------------------- comments
+st.markdown("#### Comments")
+titles = {t.id: t.title for t in plan.all_tasks()}
+comments = []
+with ui.guard("loading comments"):
+    comments = svc.review.list_comments(user, plan_id)
+by_task: dict[str | None, list[CommentOut]] = {}
+for comment in comments:
+    by_task.setdefault(comment.task_id, []).append(comment)
+for task_id, thread in by_task.items():
+    about = titles.get(task_id, task_id) if task_id else "The whole plan"
+    with st.expander(f"{ui.safe(about)} ({len(thread)})"):
+        for c in thread:
+            st.markdown(
+                f"**{ui.safe(c.author_name)}** ({c.author_role}) · revision {c.revision} · "
+                f"{c.created_at:%Y-%m-%d %H:%M}  \n{ui.safe(c.text)}"
+            )
+with st.form(f"rv_comment_{plan_id}", clear_on_submit=True):
+    task_choice = st.selectbox(
+        "About", ["", *titles], format_func=lambda i: "the whole plan" if not i else titles[i]
+    )
+    text = st.text_area("Comment", max_chars=4000, placeholder="What should change, and why?")
+    if st.form_submit_button("Add comment", icon=":material/add_comment:"):
+        with ui.guard("adding the comment") as added_ok:
+            svc.review.comment(user, plan_id, text, task_id=task_choice or None)
+        if added_ok.ok:
+            ui.flash("Comment added")
+            st.rerun()
+
+# --------------------------------------------------------------------------- decision
+st.markdown("#### Decision")
+with st.container(border=True):
+    st.caption(
+        f"You are deciding on revision {opened}. A reason is required either way; the manager sees it."
+    )
+    reason = st.text_area(
+        "Reason",
+        key=f"rv_reason_{plan_id}",
+        max_chars=4000,
+        placeholder="Approved: grounded in the role profile, check-ins agreed. / Please …",
+    )
+    b1, b2, _ = st.columns([1, 1, 3])
+    approve = b1.button(
+        "Approve",
+        type="primary",
+        icon=":material/verified:",
+        key="rv_approve",
+        disabled=opened != detail.revision,
+    )
+    send_back = b2.button(
+        "Request changes", icon=":material/undo:", key="rv_changes", disabled=opened != detail.revision
+    )
+    if approve or send_back:
+        with ui.guard("recording the decision") as decided:
+            if approve:
+                svc.review.approve(user, plan_id, expected_revision=opened, reason=reason)
+            else:
+                svc.review.request_changes(user, plan_id, expected_revision=opened, reason=reason)
+        if decided.ok:
+            reload()
+            S.pop(f"rv_reason_{plan_id}", None)
+            ui.flash(f"Plan #{plan_id} approved" if approve else f"Plan #{plan_id} sent back to its manager")
+            st.rerun()
