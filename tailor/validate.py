@@ -18,7 +18,7 @@ from tailor.privacy import PLACEHOLDER, find_personal_data
 from tailor.schema import Plan, ReviewFlag
 
 _INJECTION_ECHO = re.compile(
-    r"(?i)\b(ignore (?:all |any )?(?:previous|prior|above) instructions|system prompt|mark (?:this|the plan) "
+    r"(?i)\b(ignore (?:all |any )?(?:previous|prior|above) instructions|system prompt|mark (?:this|the) (?:plan )?"
     r"(?:as )?approved|status\s*[:=]\s*approved|as an ai|i cannot|language model)\b"
 )
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
