@@ -208,11 +208,11 @@ class Engine:
                 f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
             )
         text = normalise_text(request.background)
-        names = [request.name] if request.name else []
+        rules = read_rules(text, self.vocab)
+        names = [n for n in (request.name, rules.name) if n]
         redaction = redact(text, names=names, keep_urls=self.allowed_urls)
         private = self._is_private(model)
         model_text = redaction.text if (not private or self.settings.redact_for_local) else text
-        rules = read_rules(text, self.vocab)
         run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
         yield event(
             "redacted",

@@ -85,6 +85,30 @@ class RuleReading(BaseModel):
     role_evidence: str | None = None
     skills: list[str] = Field(default_factory=list)
     situation: Situation = "standard"
+    name: str | None = Field(default=None, description="A name the résumé opens with, to redact.")
+
+
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+"
+_NAME_LINE = re.compile(
+    rf"^\s*(?:name\s*:\s*)?({_NAME_WORD}(?:\s+{_NAME_WORD}){{1,2}})\s*(?:$|[—–|,·(]|\s-\s)", re.IGNORECASE
+)
+_NOT_NAME = re.compile(
+    r"(?i)\b(engineer|developer|manager|senior|junior|staff|lead|intern|current|title|role|summary|profile|"
+    r"experience|curriculum|resume|résumé|about|skills|data|software|backend|frontend|mobile|platform)\b"
+)
+
+
+def guess_name(text: str) -> str | None:
+    """The name a résumé opens with ("Priya Raman — Senior Backend Engineer"), so it can be redacted.
+
+    Only the first three lines are read, and only two or three capitalised words that are not job
+    words count: a miss leaves the name to the manager's form, a false hit redacts a harmless phrase.
+    """
+    for line in text.splitlines()[:3]:
+        m = _NAME_LINE.match(line)
+        if m and not _NOT_NAME.search(m.group(1)) and m.group(1)[0].isupper():
+            return m.group(1)
+    return None
 
 
 @dataclass
@@ -251,6 +275,7 @@ def read_rules(text: str, vocab: Vocabulary, today: date | None = None) -> RuleR
         role_evidence=evidence,
         skills=skills,
         situation=situation,
+        name=guess_name(text),
     )
 
 
@@ -263,7 +288,7 @@ class ModelReading(BaseModel):
     skills: list[str] = Field(max_length=12, description="Technical skills the text names.")
     summary: str = Field(
         min_length=20,
-        max_length=400,
+        max_length=300,
         description="One sentence on the hire's background, in the third person, no names or contacts.",
     )
 

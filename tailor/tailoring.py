@@ -73,8 +73,8 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
     )
     return create_model(
         "PlanSummary",
-        summary=(str, Field(min_length=40, max_length=700)),
-        rationale=(str, Field(min_length=40, max_length=700)),
+        summary=(str, Field(min_length=40, max_length=450)),
+        rationale=(str, Field(min_length=40, max_length=450)),
         focus_areas=focus,
         __validators__={"clean": field_validator("summary", "rationale")(clean)},  # type: ignore[dict-item]
     )
@@ -95,7 +95,7 @@ def rewrite_model(
         "TaskRewrite",
         task_id=(_literal(task_ids), ...),
         skill=(_literal(list(dict.fromkeys(skills))), ...),
-        description=(str, Field(min_length=30, max_length=500)),
+        description=(str, Field(min_length=30, max_length=320)),
         __validators__={"uses_skill": field_validator("description")(uses_skill)},  # type: ignore[dict-item]
     )
     return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))  # type: ignore[valid-type]

@@ -41,7 +41,7 @@ def is_degenerate(text: str) -> str | None:
     return None
 
 
-def copies_prompt(text: str, prompt_texts: Iterable[str], span: int = 9) -> bool:
+def copies_prompt(text: str, prompt_texts: Iterable[str], span: int = 12) -> bool:
     """True if the text reproduces a run of ``span`` words of the instructions."""
     words = [w.lower() for w in _WORD.findall(text)]
     grams = {tuple(words[i : i + span]) for i in range(len(words) - span + 1)}
