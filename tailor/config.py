@@ -45,9 +45,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts")
     evals_dir: Path = Field(default=PROJECT_ROOT / "evals")
     model_dir: Path = Field(
-        default_factory=lambda: (
-            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tailor" / "models"
-        ),
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tailor" / "models",
         description="Model files assembled by setup (GGUF, ONNX). A user cache, shared by every clone and test run.",
     )
 

@@ -130,20 +130,24 @@ class Engine:
         run.model_calls += 1
         cache = response_cache.active()
         key = None
+        meta = {
+            "model": model,
+            "prompt_version": self.prompt_version,
+            "corpus_hash": self.corpus.content_hash,
+            "schema": response_model.__name__,
+        }
         if cache is not None:
             key = cache.key(model, self.prompt_version, self.corpus.content_hash, messages, response_model)
-            hit = cache.get(key)
+            try:
+                hit = cache.lookup(key)
+            except ModelUnavailable as exc:  # replay-only and nothing recorded: as if the model were down
+                run.model_failures.append(str(exc))
+                return CallOutcome(value=None, error=str(exc))
             if hit is not None:
-                try:
-                    value = response_model.model_validate(hit["value"])
-                    usage = hit.get("usage", {})
-                    return CallOutcome(
-                        value=value,
-                        prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                        completion_tokens=int(usage.get("completion_tokens", 0)),
-                    )
-                except (KeyError, TypeError, ValueError):
-                    log.warning("ignoring a cached response that no longer validates (key %s)", key)
+                replayed = self._replay(hit, response_model, run)
+                if replayed is not None:
+                    return replayed
+                log.warning("ignoring a cached response that no longer validates (key %s)", key)
         mock = self.mock_responses.pop(0) if self.mock_responses else None
         try:
             result = structured_call(
@@ -156,6 +160,10 @@ class Engine:
             )
         except ModelUnavailable as exc:
             run.model_failures.append(str(exc))
+            # The model's own failures (invalid or truncated output) are answers for this input and
+            # replay like answers; a timeout or a refused connection says nothing about the input.
+            if cache is not None and key is not None and getattr(exc, "kind", None) in ("validation", "truncated"):
+                cache.put(key, {"error": str(exc), "kind": exc.kind}, meta)  # type: ignore[attr-defined]
             return CallOutcome(value=None, error=str(exc))
         run.retries += result.retries
         if cache is not None and key is not None:
@@ -168,12 +176,7 @@ class Engine:
                         "completion_tokens": result.completion_tokens,
                     },
                 },
-                {
-                    "model": model,
-                    "prompt_version": self.prompt_version,
-                    "corpus_hash": self.corpus.content_hash,
-                    "schema": response_model.__name__,
-                },
+                meta,
             )
         return CallOutcome(
             value=result.value,
@@ -181,6 +184,22 @@ class Engine:
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
             retries=result.retries,
+        )
+
+    @staticmethod
+    def _replay(hit: dict[str, Any], response_model: type[BaseModel], run: _Run) -> CallOutcome | None:
+        if "error" in hit:
+            run.model_failures.append(str(hit["error"]))
+            return CallOutcome(value=None, error=str(hit["error"]))
+        try:
+            value = response_model.model_validate(hit["value"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        usage = hit.get("usage", {})
+        return CallOutcome(
+            value=value,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
         )
 
     # ------------------------------------------------------------------ the pipeline
@@ -198,7 +217,7 @@ class Engine:
         self.last_prompts = run.prompts
 
         def event(kind: str, message: str, **kw: Any) -> ProgressEvent:
-            return ProgressEvent(kind=kind, message=message, elapsed_s=round(run.elapsed(), 3), **kw)  # type: ignore[arg-type]
+            return ProgressEvent(kind=kind, message=message, elapsed_s=round(run.elapsed(), 3), **kw)
 
         # 1. intake: rules first (no model), then the model, cross-checked.
         t0 = time.perf_counter()
@@ -280,9 +299,7 @@ class Engine:
         self._stamp(plan, run, redaction.total)
         yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
         if run.model_calls and len(run.model_failures) == run.model_calls:
-            yield event(
-                "warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True}
-            )
+            yield event("warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True})
         yield event("done", "plan ready", plan=plan)
 
     # ------------------------------------------------------------------ steps
@@ -366,9 +383,7 @@ class Engine:
         else:
             run.fallbacks.append("summary: grounded text")
             plan.review_flags.append(
-                ReviewFlag(
-                    field="summary", reason=f"not tailored, the grounded summary stands: {outcome.error}"
-                )
+                ReviewFlag(field="summary", reason=f"not tailored, the grounded summary stands: {outcome.error}")
             )
             yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
 
@@ -381,8 +396,7 @@ class Engine:
             plan.review_flags.append(
                 ReviewFlag(
                     field="tasks",
-                    reason="no skills read from the background; "
-                    "tasks are not tailored. Add skills and regenerate.",
+                    reason="no skills read from the background; tasks are not tailored. Add skills and regenerate.",
                 )
             )
             yield event("warning", "no skills to tailor with", detail={"section": "tasks"})

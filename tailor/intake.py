@@ -70,9 +70,7 @@ _YEARS = re.compile(
     re.IGNORECASE,
 )
 _SINCE = re.compile(r"\bsince\s+((?:19|20)\d{2})\b", re.IGNORECASE)
-_RANGE = re.compile(
-    r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|present|now|today|heute|actualidad)\b", re.IGNORECASE
-)
+_RANGE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|present|now|today|heute|actualidad)\b", re.IGNORECASE)
 
 
 class RuleReading(BaseModel):
@@ -137,7 +135,7 @@ def normalise_text(text: str) -> str:
     if not stripped:
         raise BadInput("the background is empty: paste a résumé summary or upload a file")
     letters = sum(ch.isalpha() for ch in stripped)
-    if len(stripped) < MIN_BACKGROUND_CHARS or letters < 0.4 * len(stripped) and letters < 200:
+    if len(stripped) < MIN_BACKGROUND_CHARS or (letters < 0.4 * len(stripped) and letters < 200):
         raise BadInput(
             "the background is too short or has too few words to read a profile from "
             f"({len(stripped)} characters, {letters} letters): paste a few sentences about the hire"
@@ -153,9 +151,7 @@ def normalise_text(text: str) -> str:
 
 def _current_title(text: str) -> str | None:
     """The first line that reads like a job title; ambitions ("aspiring staff engineer") are skipped."""
-    labelled = re.search(
-        r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$", text
-    )
+    labelled = re.search(r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$", text)
     if labelled:
         return labelled.group(1).strip()[:120]
     for line in text.splitlines()[:8]:
@@ -319,9 +315,7 @@ def resolve_profile(
         years = rules.years
         if years is None and model is not None:
             years = model.years_experience
-            flags.append(
-                ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm")
-            )
+            flags.append(ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm"))
     years = float(years or 0)
 
     seniority: Seniority
@@ -329,17 +323,13 @@ def resolve_profile(
         seniority = request.seniority
     else:
         title_level = rules.title_seniority
-        years_level = (
-            seniority_from_years(years) if (rules.years is not None or request.years_experience) else None
-        )
+        years_level = seniority_from_years(years) if (rules.years is not None or request.years_experience) else None
         if title_level is None and model is not None and rules.title is None:
             title_level = model.seniority
         if title_level is None:
             title_level = years_level or "mid"
             flags.append(
-                ReviewFlag(
-                    field="hire.seniority", reason=f"no seniority word in the title; inferred {title_level}"
-                )
+                ReviewFlag(field="hire.seniority", reason=f"no seniority word in the title; inferred {title_level}")
             )
         seniority = title_level
         if years_level and title_level not in ("intern", "manager", "director"):
@@ -392,9 +382,7 @@ def resolve_profile(
         role_title = f"{seniority.title()} {family} engineer"
     summary = model.summary if model is not None else _fallback_summary(seniority, family, years, skills)
     if model is None:
-        flags.append(
-            ReviewFlag(field="hire.summary", reason="written from rules; the model did not summarise")
-        )
+        flags.append(ReviewFlag(field="hire.summary", reason="written from rules; the model did not summarise"))
 
     profile = HireProfile(
         name=request.name,

@@ -41,7 +41,7 @@ class TailorContext:
 
 
 def _literal(values: Sequence[str]) -> Any:
-    return Literal[tuple(values)]  # type: ignore[valid-type]
+    return Literal[tuple(values)]
 
 
 def _checker(ctx: TailorContext | None, must_mention: str | None = None) -> Callable[[str], str]:
@@ -67,7 +67,7 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
         return check(v)
 
     focus: Any = (
-        (list[_literal(list(dict.fromkeys(skills)))], Field(default_factory=list, max_length=3))
+        (list[_literal(list(dict.fromkeys(skills)))], Field(default_factory=list, max_length=3))  # type: ignore[misc]
         if skills
         else (list[str], Field(default_factory=list, max_length=0))
     )
@@ -76,14 +76,12 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
         summary=(str, Field(min_length=40, max_length=450)),
         rationale=(str, Field(min_length=40, max_length=450)),
         focus_areas=focus,
-        __validators__={"clean": field_validator("summary", "rationale")(clean)},  # type: ignore[dict-item]
+        __validators__={"clean": field_validator("summary", "rationale")(clean)},
     )
 
 
 # --------------------------------------------------------------------------- tasks
-def rewrite_model(
-    task_ids: Sequence[str], skills: Sequence[str], ctx: TailorContext | None = None
-) -> type[BaseModel]:
+def rewrite_model(task_ids: Sequence[str], skills: Sequence[str], ctx: TailorContext | None = None) -> type[BaseModel]:
     """The task call's response model: ids and skills are Literals, so the grammar offers only real ones."""
 
     def uses_skill(cls: type[BaseModel], v: str, info: ValidationInfo) -> str:
@@ -96,9 +94,9 @@ def rewrite_model(
         task_id=(_literal(task_ids), ...),
         skill=(_literal(list(dict.fromkeys(skills))), ...),
         description=(str, Field(min_length=30, max_length=320)),
-        __validators__={"uses_skill": field_validator("description")(uses_skill)},  # type: ignore[dict-item]
+        __validators__={"uses_skill": field_validator("description")(uses_skill)},
     )
-    return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))  # type: ignore[valid-type]
+    return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))
 
 
 def pick_tasks_to_tailor(plan: Plan, limit: int) -> list[Task]:

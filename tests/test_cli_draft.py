@@ -16,14 +16,26 @@ from tailor.schema import Plan
 EXAMPLE = PROJECT_ROOT / "examples" / "senior-backend.txt"
 
 
-def run(args: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    args: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "tailor.cli", *args], input=stdin, capture_output=True,
-                          env=full_env, timeout=180, cwd=PROJECT_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "tailor.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=full_env,
+        timeout=180,
+        cwd=PROJECT_ROOT,
+    )
 
 
-MODEL_DOWN = {"TAILOR_MODEL": "openai/nothing-here", "TAILOR_API_BASE": "http://127.0.0.1:9/v1",
-              "TAILOR_API_KEY": "sk-none", "TAILOR_MODEL_RETRIES": "0"}
+MODEL_DOWN = {
+    "TAILOR_MODEL": "openai/nothing-here",
+    "TAILOR_API_BASE": "http://127.0.0.1:9/v1",
+    "TAILOR_API_KEY": "sk-none",
+    "TAILOR_MODEL_RETRIES": "0",
+}
 
 
 def test_model_down_prints_the_grounded_plan_and_exits_3(tmp_path: Path) -> None:

@@ -12,9 +12,15 @@ CORPUS = load_corpus(CORPUS_DIR)
 
 
 def hire(seniority: str, family: str = "backend", situation: str = "standard") -> HireProfile:
-    return HireProfile(role=f"{seniority} {family} engineer", role_family=family, seniority=seniority,  # type: ignore[arg-type]
-                       years_experience=5, skills=["Python"], summary="A hire for tests.",
-                       situation=situation)  # type: ignore[arg-type]
+    return HireProfile(
+        role=f"{seniority} {family} engineer",
+        role_family=family,
+        seniority=seniority,  # type: ignore[arg-type]
+        years_experience=5,
+        skills=["Python"],
+        summary="A hire for tests.",
+        situation=situation,
+    )  # type: ignore[arg-type]
 
 
 def policy_for(level: str) -> CaseStudyMeta:
@@ -39,8 +45,11 @@ def test_senior_gets_a_peer_network_and_early_design_work_junior_a_buddy_and_no_
     assert senior.support.model == "peer_network"
     assert any("design" in t.title.lower() and t.due_week <= 4 for t in senior.all_tasks())
     assert junior.support.model == "buddy"
-    assert not any("on-call" in t.title.lower() and t.due_week <= 13 for t in junior.all_tasks()
-                   if t.sources and "role-" not in t.sources[0] and "rotation" in t.title.lower())
+    assert not any(
+        "on-call" in t.title.lower() and t.due_week <= 13
+        for t in junior.all_tasks()
+        if t.sources and "role-" not in t.sources[0] and "rotation" in t.title.lower()
+    )
     assert junior.targets.on_call_week is None
 
 
@@ -55,7 +64,7 @@ def test_every_task_cites_corpus_documents_the_plan_lists() -> None:
 
 def test_a_situation_brings_its_case_study() -> None:
     h = hire("senior", "data", "rehire")
-    base, situational = pick_policy_cases(CORPUS, h)
+    _base, situational = pick_policy_cases(CORPUS, h)
     assert situational is not None and situational.situation == "rehire"
     plan = compose(CORPUS, h)
     assert plan.targets.full_productivity_week == situational.policy.full_productivity_week
@@ -67,3 +76,14 @@ def test_every_role_composes_a_valid_plan(family: str) -> None:
     plan = compose(CORPUS, hire("manager" if family == "management" else "mid", family))
     again = Plan.model_validate(plan.model_dump(by_alias=True))
     assert again.all_tasks() and all(p.start_week <= t.due_week <= p.end_week for p in again.phases for t in p.tasks)
+
+
+def test_no_on_call_ownership_before_the_policy_allows_it() -> None:
+    for level in ("intern", "junior"):
+        plan = compose(CORPUS, hire(level))
+        assert not [
+            t.title for t in plan.all_tasks() if "on-call" in t.title.lower() and "take ownership" in t.title.lower()
+        ], level
+    senior = compose(CORPUS, hire("senior"))
+    owned = [t for t in senior.all_tasks() if "on-call" in t.title.lower() and "take ownership" in t.title.lower()]
+    assert all(t.due_week >= (senior.targets.on_call_week or 99) for t in owned)

@@ -31,9 +31,11 @@ def _in_body(body: str, phrase: str) -> bool:
 def test_role_profile_body_tells_what_its_front_matter_says(doc_id: str) -> None:
     doc = DOCS[doc_id]
     assert isinstance(doc.meta, RoleProfileMeta)
-    names = [r.name for r in doc.meta.responsibilities] + [c.name for c in doc.meta.capabilities] + [
-        r.role for r in doc.meta.relationships
-    ]
+    names = (
+        [r.name for r in doc.meta.responsibilities]
+        + [c.name for c in doc.meta.capabilities]
+        + [r.role for r in doc.meta.relationships]
+    )
     missing = [n for n in names if not _in_body(doc.body, n)]
     assert not missing, f"{doc_id}: the narrative never names {missing}"
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 import pytest
@@ -45,8 +46,13 @@ def test_seniority_comes_from_the_title_not_the_ambition() -> None:
 
 
 def test_a_nine_year_senior_is_never_an_intern_whatever_the_model_says() -> None:
-    wrong = ModelReading(current_title="Intern", seniority="intern", years_experience=0, skills=["Go"],
-                         summary="An intern who is new to software engineering and wants to learn.")
+    wrong = ModelReading(
+        current_title="Intern",
+        seniority="intern",
+        years_experience=0,
+        skills=["Go"],
+        summary="An intern who is new to software engineering and wants to learn.",
+    )
     result = _profile(SENIOR, wrong)
     assert result.profile.seniority == "senior"
     assert result.profile.years_experience == 9
@@ -60,8 +66,13 @@ def test_contradiction_is_resolved_and_flagged() -> None:
 
 
 def test_model_skills_count_only_when_the_text_names_them() -> None:
-    reading = ModelReading(current_title="Senior Backend Engineer", seniority="senior", years_experience=9,
-                           skills=["Go", "Rust", "COBOL"], summary="Builds payment APIs for a fintech company.")
+    reading = ModelReading(
+        current_title="Senior Backend Engineer",
+        seniority="senior",
+        years_experience=9,
+        skills=["Go", "Rust", "COBOL"],
+        summary="Builds payment APIs for a fintech company.",
+    )
     skills = _profile(SENIOR, reading).profile.skills
     assert "Go" in skills and "Rust" not in skills and "COBOL" not in skills
 
@@ -78,9 +89,15 @@ def test_unknown_role_is_flagged() -> None:
 
 @pytest.mark.parametrize(
     ("title", "level"),
-    [("Staff Engineer", "staff"), ("Sr. Data Engineer", "senior"), ("Junior Developer", "junior"),
-     ("Software Engineering Intern", "intern"), ("Engineering Manager", "manager"),
-     ("Principal Engineer", "principal"), ("Product Manager", None)],
+    [
+        ("Staff Engineer", "staff"),
+        ("Sr. Data Engineer", "senior"),
+        ("Junior Developer", "junior"),
+        ("Software Engineering Intern", "intern"),
+        ("Engineering Manager", "manager"),
+        ("Principal Engineer", "principal"),
+        ("Product Manager", None),
+    ],
 )
 def test_title_levels(title: str, level: str | None) -> None:
     assert seniority_from_title(title) == level
@@ -101,7 +118,5 @@ def test_bad_backgrounds_are_refused_with_a_reason(text: str) -> None:
 @given(st.text(max_size=300))
 def test_rules_never_crash(text: str) -> None:
     read_rules(text, VOCAB)
-    try:
+    with contextlib.suppress(BadInput):
         normalise_text(text)
-    except BadInput:
-        pass
