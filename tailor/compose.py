@@ -60,6 +60,33 @@ _LEVEL_FALLBACK: dict[Seniority, tuple[Seniority, ...]] = {
 _ON_CALL = re.compile(r"(?i)\bon[- ]call\b|incident (?:response|commander)|release (?:duty|captain)")
 
 
+_JOINS_ON_CALL = re.compile(r"(?i)\b(?:join|enter|take|start|begin|primary)\b[^.\n]{0,40}?\bon[- ]?call\b")
+_SHADOWS = re.compile(r"(?i)\b(?:shadow\w*|observe\w*)\b")
+_LEADS = re.compile(r"(?i)^(?:lead|facilitate|mentor|run)\b")
+
+
+def _apply_policy_weeks(book: _TaskBook, on_call_week: int | None, leadership_week: int | None) -> None:
+    """The policy in force wins over the weeks a story's own tasks carry.
+
+    A situational case adapts the base policy (a hire back from a career break joins on-call later
+    than other seniors), so the base case's "join on-call in week 4" must move, or go when the
+    policy keeps the hire off call for 90 days. Leadership tasks likewise wait for the policy's week.
+    """
+    kept: list[Task] = []
+    for task in book.tasks:
+        text = f"{task.title}. {task.description}"
+        if _JOINS_ON_CALL.search(task.title) and not _SHADOWS.search(task.title):
+            if on_call_week is None or on_call_week > 13:
+                continue
+            task.due_week = max(task.due_week, on_call_week)
+        elif _JOINS_ON_CALL.search(text) and not _SHADOWS.search(text) and on_call_week is not None:
+            task.due_week = max(task.due_week, min(on_call_week, 13))
+        if _LEADS.search(task.title) and leadership_week is not None and leadership_week <= 13:
+            task.due_week = max(task.due_week, leadership_week)
+        kept.append(task)
+    book.tasks = kept
+
+
 class CompositionError(Exception):
     """The corpus lacks what a plan needs (no role profiles or no policy): a corpus bug, not user input."""
 
@@ -315,6 +342,8 @@ def compose(
             success="Current state understood; gaps written down for the manager",
             sources=[role.id],
         )
+
+    _apply_policy_weeks(book, policy.on_call_week, policy.first_leadership_week)
 
     phases = []
     band = nearest(list(role.expectations), level)

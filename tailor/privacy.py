@@ -41,9 +41,9 @@ _ADDRESS = re.compile(
     rf"|\b(?:calle|rue|via|avenida)\s+[\w\s]{{2,30}}?\s+\d{{1,5}}\b"
 )
 _POSTCODE_CITY = re.compile(r"\b\d{5}(?:-\d{4})?\s+[A-ZÄÖÜ][a-zäöüß]+(?:\s[A-ZÄÖÜ][a-zäöüß]+)?\b")
-_DOB = re.compile(
-    r"(?i)\b(?:born|date of birth|dob|geboren|fecha de nacimiento)\s*[:\-]?\s*[\w ,./\-]{4,20}\d{2,4}"
-)
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+_UK_NI = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
+_DOB = re.compile(r"(?i)\b(?:born|date of birth|dob|geboren|fecha de nacimiento)\s*[:\-]?\s*[\w ,./\-]{4,20}\d{2,4}")
 
 # Order matters: each pattern sees the text the earlier ones left.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -53,6 +53,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ID", _ID_LABELLED),
     ("IBAN", _IBAN),
     ("ID", _SSN),
+    ("ID", _UK_NI),
+    ("ADDRESS", _UK_POSTCODE),
     ("DOB", _DOB),
     ("ADDRESS", _ADDRESS),
     ("ADDRESS", _POSTCODE_CITY),
