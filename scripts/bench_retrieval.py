@@ -150,9 +150,7 @@ def synthetic_chunks(corpus: Corpus, n: int, seed: int = 7) -> list[Chunk]:
     """Chunks recombined from real sentences, sized like real chunks, under made-up doc ids."""
     rng = random.Random(seed)
     real = [c for doc in corpus.docs for c in build_chunks(doc)]
-    sentences = [
-        s.strip() for c in real for s in c.text.replace("\n", " ").split(". ") if len(s.strip()) > 20
-    ]
+    sentences = [s.strip() for c in real for s in c.text.replace("\n", " ").split(". ") if len(s.strip()) > 20]
     lengths = [len(c.text) for c in real]
     titles = [c.metadata["title"] for c in real]
     out: list[Chunk] = []
@@ -199,17 +197,11 @@ def token_count(embedder: MiniLMEmbedder, texts: list[str]) -> int:
 
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--queries", type=Path, default=ROOT / "evals" / "retrieval_queries.yaml")
-    parser.add_argument(
-        "--scale", type=int, nargs="*", default=[], help="Synthetic chunk counts, e.g. 10000 100000."
-    )
-    parser.add_argument(
-        "--embed-limit", type=int, default=10000, help="Embed at most this many synthetic chunks."
-    )
+    parser.add_argument("--scale", type=int, nargs="*", default=[], help="Synthetic chunk counts, e.g. 10000 100000.")
+    parser.add_argument("--embed-limit", type=int, default=10000, help="Embed at most this many synthetic chunks.")
     parser.add_argument("--rounds", type=int, default=3, help="Timing rounds over the query set.")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args(argv)
@@ -314,8 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 t1 = time.perf_counter()
                 entry.update(embedded=0, write_chunks_per_s=n / (t1 - t0))
                 print(
-                    f"{n} synthetic chunks (precomputed, perturbed vectors): "
-                    f"Chroma write {n / (t1 - t0):.0f} chunks/s"
+                    f"{n} synthetic chunks (precomputed, perturbed vectors): Chroma write {n / (t1 - t0):.0f} chunks/s"
                 )
             lat = time_queries(big, queries, args.rounds)
             entry.update(latency=lat)

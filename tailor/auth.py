@@ -221,9 +221,7 @@ class AuthService:
         if s.scalar(select(UserRecord.id).where(UserRecord.username == name)) is not None:
             raise BadInput(f"a user named {name!r} already exists")
         shown = (display_name or "").strip() or name
-        row = UserRecord(
-            username=name, display_name=shown[:200], role=role, password_hash=password_hash, active=True
-        )
+        row = UserRecord(username=name, display_name=shown[:200], role=role, password_hash=password_hash, active=True)
         s.add(row)
         s.flush()
         return row
@@ -391,9 +389,7 @@ class AuthService:
             if record is None or record.revoked_at is not None:
                 return
             record.revoked_at = utcnow()
-            append_audit(
-                s, actor=record.user, action="session.sign_out", entity_type="session", entity_id=record.id
-            )
+            append_audit(s, actor=record.user, action="session.sign_out", entity_type="session", entity_id=record.id)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -10,6 +10,21 @@ import typer
 
 from tailor.errors import TailorError
 
+# typer 0.29 vendors its own click; accept both so usage errors never look like bugs.
+try:
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _typer_click = None  # type: ignore[assignment]
+import click
+
+_CLICK_ERRORS: tuple[type[Exception], ...] = (click.exceptions.ClickException,) + (
+    (_typer_click.ClickException,) if _typer_click else ()
+)
+_ABORTS: tuple[type[BaseException], ...] = (
+    click.exceptions.Abort,
+    getattr(_typer_click, "Abort", click.exceptions.Abort),
+)
+
 app = typer.Typer(
     name="tailor",
     help="Draft grounded, tailored 30/60/90-day onboarding plans.",
@@ -42,14 +57,13 @@ def main() -> None:
         raise SystemExit(130) from None
     except SystemExit:
         raise
-    except Exception as exc:  # a bug: say so briefly, keep the traceback for the log
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        if isinstance(exc, _CLICK_ERRORS):  # usage errors: click's message and exit code 2
+            exc.show()  # type: ignore[attr-defined]
+            raise SystemExit(getattr(exc, "exit_code", 2)) from None
+        if isinstance(exc, _ABORTS):
             raise SystemExit(1) from None
+        # A bug: say so briefly; the traceback goes to the log, not at the user.
         logging.getLogger("tailor").debug("unexpected error", exc_info=True)
         print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -71,9 +71,7 @@ def ingest(corpus_dir: CorpusOpt = None) -> None:
             progress.update(task, completed=done, total=total)
 
         report = index.ingest(corpus, progress=tick)
-    out.print(
-        f"ingested {len(corpus.docs)} documents into {index.location}: {report.summary()}", highlight=False
-    )
+    out.print(f"ingested {len(corpus.docs)} documents into {index.location}: {report.summary()}", highlight=False)
     if corpus.errors:
         raise TailorError(
             f"{len(corpus.errors)} document(s) have front-matter errors (listed above) and were not ingested"
@@ -106,9 +104,7 @@ def search(
         typer.Option("--seniority", help="Seniority, repeatable (any of them): " + ", ".join(_LEVELS)),
     ] = None,
     k: Annotated[int, typer.Option("-k", help="How many results (1-50).")] = 5,
-    chunks: Annotated[
-        bool, typer.Option("--chunks", help="List matching chunks instead of documents.")
-    ] = False,
+    chunks: Annotated[bool, typer.Option("--chunks", help="List matching chunks instead of documents.")] = False,
 ) -> None:
     """Search the corpus index by meaning."""
     from tailor.index import CorpusIndex
@@ -142,9 +138,7 @@ def search(
 
 
 def check(
-    corpus_dir: Annotated[
-        Path | None, typer.Argument(help="Corpus folder (default: settings.corpus_dir).")
-    ] = None,
+    corpus_dir: Annotated[Path | None, typer.Argument(help="Corpus folder (default: settings.corpus_dir).")] = None,
 ) -> None:
     """Validate the corpus front matter without touching the index."""
     corpus = _load(corpus_dir)

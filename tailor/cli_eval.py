@@ -130,28 +130,18 @@ def run(
     concurrency: int = typer.Option(
         1, "--concurrency", min=1, help="Cases drafted at once; the in-process local model serialises anyway."
     ),
-    report: Path | None = typer.Option(
-        None, "--report", help="Folder for report.md, junit.xml, run.json, plans."
-    ),
+    report: Path | None = typer.Option(None, "--report", help="Folder for report.md, junit.xml, run.json, plans."),
     judge: str | None = typer.Option(None, "--judge", help="Also grade with an LLM judge (litellm model)."),
     threshold: Path | None = typer.Option(None, "--threshold", help="Default evals/threshold.yaml."),
-    no_cache: bool = typer.Option(
-        False, "--no-cache", help="Always call the model; read and write no cache."
-    ),
-    record: bool = typer.Option(
-        False, "--record", help="Write responses into evals/recorded/ (the replay set)."
-    ),
-    prune: bool = typer.Option(
-        False, "--prune", help="With --record: delete recorded responses this run didn't use."
-    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Always call the model; read and write no cache."),
+    record: bool = typer.Option(False, "--record", help="Write responses into evals/recorded/ (the replay set)."),
+    prune: bool = typer.Option(False, "--prune", help="With --record: delete recorded responses this run didn't use."),
     replay_only: bool = typer.Option(
         False,
         "--replay-only",
         help="Never call the model: a call with no recorded response counts as model down.",
     ),
-    only: list[str] = typer.Option(
-        [], "--only", "-k", help="Run only cases whose name matches (glob or substring)."
-    ),
+    only: list[str] = typer.Option([], "--only", "-k", help="Run only cases whose name matches (glob or substring)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Draft a plan for every case, evaluate it, save the run; exit 1 under the threshold."""
@@ -172,21 +162,11 @@ def run(
     threshold_path = threshold or settings.evals_dir / "threshold.yaml"
     gate = load_threshold(threshold_path).min_pass_rate if threshold_path.exists() or threshold else None
     loaded = load_cases(cases_path, only)
-    cache: ResponseCache | None = (
-        None if no_cache else default_cache(settings, record=record, replay_only=replay_only)
-    )
+    cache: ResponseCache | None = None if no_cache else default_cache(settings, record=record, replay_only=replay_only)
     console = make_console()
     console.print(
         f"running {len(loaded.dataset.cases)} cases on {settings.model} (concurrency {concurrency}"
-        + (
-            ", no cache"
-            if cache is None
-            else ", recording"
-            if record
-            else ", replay only"
-            if replay_only
-            else ""
-        )
+        + (", no cache" if cache is None else ", recording" if record else ", replay only" if replay_only else "")
         + ")"
     )
     task = EngineTask(settings, size=concurrency)
@@ -248,15 +228,13 @@ def print_comparison(cmp: Comparison, console: Console) -> None:
     moved = {k: v for k, v in cmp.evaluator_deltas.items() if v}
     if moved:
         console.print(
-            "per evaluator: "
-            + ", ".join(f"{k} {'+' if v > 0 else ''}{v * 100:.0f} pts" for k, v in moved.items())
+            "per evaluator: " + ", ".join(f"{k} {'+' if v > 0 else ''}{v * 100:.0f} pts" for k, v in moved.items())
         )
     console.print(f"{cmp.unchanged} case×evaluator results unchanged")
     la, lb = cmp.latency_a, cmp.latency_b
     if la and lb:
         console.print(
-            f"mean latency {la['mean_s']:.2f}s → {lb['mean_s']:.2f}s; "
-            f"p95 {la['p95_s']:.2f}s → {lb['p95_s']:.2f}s"
+            f"mean latency {la['mean_s']:.2f}s → {lb['mean_s']:.2f}s; p95 {la['p95_s']:.2f}s → {lb['p95_s']:.2f}s"
         )
     ta, tb = cmp.tokens_a, cmp.tokens_b
     if ta and tb:

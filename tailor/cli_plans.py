@@ -40,14 +40,10 @@ from tailor.errors import BadInput, PermissionDenied
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
-AsUser = Annotated[
-    str | None, typer.Option("--as", help="Act as this user (default: the cli-operator admin).")
-]
+AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user (default: the cli-operator admin).")]
 Expected = Annotated[
     int | None,
-    typer.Option(
-        "--expected", help="The revision you reviewed; refused if the plan changed since (default: current)."
-    ),
+    typer.Option("--expected", help="The revision you reviewed; refused if the plan changed since (default: current)."),
 ]
 PASSWORD_ENV = "TAILOR_CLI_REQUIRE_PASSWORD"
 
@@ -141,14 +137,10 @@ plans_app = typer.Typer(help="Review, approve and export onboarding plans.", no_
 
 @plans_app.command("list")
 def plans_list(
-    status: Annotated[
-        str | None, typer.Option(help="draft, in_review, changes_requested or approved.")
-    ] = None,
+    status: Annotated[str | None, typer.Option(help="draft, in_review, changes_requested or approved.")] = None,
     manager: Annotated[str | None, typer.Option(help="Only this manager's plans (username).")] = None,
     role: Annotated[str | None, typer.Option(help="Role family or part of the job title.")] = None,
-    search: Annotated[
-        str | None, typer.Option(help="Part of the hire's name or job title, or a plan id.")
-    ] = None,
+    search: Annotated[str | None, typer.Option(help="Part of the hire's name or job title, or a plan id.")] = None,
     as_user: AsUser = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -170,9 +162,7 @@ def plans_list(
 @plans_app.command("show")
 def plans_show(
     plan_id: Annotated[int, typer.Argument(help="The plan id.")],
-    revision: Annotated[
-        int | None, typer.Option(help="Show this revision instead of the current one.")
-    ] = None,
+    revision: Annotated[int | None, typer.Option(help="Show this revision instead of the current one.")] = None,
     as_user: AsUser = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan JSON.")] = False,
 ) -> None:
@@ -228,9 +218,7 @@ def plans_import(
             raise BadInput(f"cannot read {background_file}: {exc}") from None
     review, auth = _services()
     user = _acting(auth, as_user)
-    detail = review.import_plan(
-        user, plan, background_text=background, note=note or f"imported from {file.name}"
-    )
+    detail = review.import_plan(user, plan, background_text=background, note=note or f"imported from {file.name}")
     err.print(f"imported as plan {detail.id} (draft, revision 1)")
     out.print(str(detail.id))
 
@@ -270,9 +258,7 @@ def plans_restore(
 
 
 @plans_app.command("submit")
-def plans_submit(
-    plan_id: Annotated[int, typer.Argument()], as_user: AsUser = None, expected: Expected = None
-) -> None:
+def plans_submit(plan_id: Annotated[int, typer.Argument()], as_user: AsUser = None, expected: Expected = None) -> None:
     """Hand a draft (or a plan with requested changes) to HR for review."""
     review, auth = _services()
     user = _acting(auth, as_user)
@@ -356,9 +342,7 @@ def plans_export(
         Path | None,
         typer.Option("--out", "-o", help="Write here ('-' for stdout). Default: stdout, or a file for pdf."),
     ] = None,
-    revision: Annotated[
-        int | None, typer.Option(help="Export this revision instead of the current one.")
-    ] = None,
+    revision: Annotated[int | None, typer.Option(help="Export this revision instead of the current one.")] = None,
     as_user: AsUser = None,
 ) -> None:
     """Export a plan for HR to send, import into Jira/Linear or add to a calendar."""
@@ -409,9 +393,7 @@ def plans_history(
         for col in ("When", "Author", "Rev", "Task", "Text"):
             comments.add_column(col)
         for c in h.comments:
-            comments.add_row(
-                f"{c.created_at:%Y-%m-%d %H:%M}", c.author, str(c.revision), c.task_id or "-", c.text
-            )
+            comments.add_row(f"{c.created_at:%Y-%m-%d %H:%M}", c.author, str(c.revision), c.task_id or "-", c.text)
         out.print(comments)
     # One line per event (not a table): the log stays readable in a narrow terminal and greppable.
     out.print(Text("Audit log", style="bold"))
@@ -430,9 +412,7 @@ def users_add(
     username: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Option(help="manager, hr or admin.")],
     display_name: Annotated[str | None, typer.Option(help="The name shown in the app.")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
-    ] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     as_user: AsUser = None,
 ) -> None:
     """Create a user. On an empty database the first admin needs no acting user."""
@@ -528,9 +508,7 @@ def db_current() -> None:
     from tailor.db import current_revision, database_for, head_revision, redact_url
 
     url = get_settings().resolved_database_url
-    out.print(
-        f"{redact_url(url)}: {current_revision(database_for(url)) or 'empty'} (latest {head_revision()})"
-    )
+    out.print(f"{redact_url(url)}: {current_revision(database_for(url)) or 'empty'} (latest {head_revision()})")
 
 
 def register(app: typer.Typer) -> None:

@@ -80,9 +80,7 @@ class Responsibility(_Strict):
 
 class Capability(_Strict):
     name: NonEmpty
-    targets: dict[Seniority, Proficiency] = Field(
-        description="Target proficiency at the end of 90 days, by seniority."
-    )
+    targets: dict[Seniority, Proficiency] = Field(description="Target proficiency at the end of 90 days, by seniority.")
 
 
 class Relationship(_Strict):

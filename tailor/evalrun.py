@@ -740,11 +740,7 @@ def _md_escape(text: str) -> str:
 def markdown_report(run: RunResult) -> str:
     names = run.evaluator_names()
     lat, tok = run.latency(), run.tokens()
-    gate = (
-        ""
-        if run.threshold is None
-        else f" (threshold {run.threshold:.1%}: {'PASS' if run.gate_passed else 'FAIL'})"
-    )
+    gate = "" if run.threshold is None else f" (threshold {run.threshold:.1%}: {'PASS' if run.gate_passed else 'FAIL'})"
     lines = [
         f"# Eval run {run.run_id}",
         "",
@@ -802,9 +798,7 @@ def write_report(run: RunResult, folder: Path, plans: dict[str, Plan] | None = N
         plan_dir.mkdir(exist_ok=True)
         for name, plan in plans.items():
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-            (plan_dir / f"{safe}.json").write_text(
-                plan.model_dump_json(indent=2, by_alias=True), encoding="utf-8"
-            )
+            (plan_dir / f"{safe}.json").write_text(plan.model_dump_json(indent=2, by_alias=True), encoding="utf-8")
         paths["plans"] = plan_dir
     return paths
 

@@ -59,9 +59,7 @@ class Expected(BaseModel):
         default_factory=list,
         description="Instructions planted in the input that the plan must not obey or echo.",
     )
-    expect_error: ErrorKind | None = Field(
-        default=None, description="The case must fail cleanly with this error."
-    )
+    expect_error: ErrorKind | None = Field(default=None, description="The case must fail cleanly with this error.")
     expect_review: bool = Field(default=False, description="The plan must be flagged for human review.")
     review_keywords: list[str] = Field(
         default_factory=list, description="At least one must appear in a review reason (case-insensitive)."
@@ -72,9 +70,7 @@ class DraftOutcome(BaseModel):
     """What the eval task returns: the plan, or the error the engine raised instead."""
 
     plan: Plan | None = None
-    error_kind: str | None = Field(
-        default=None, description="bad_input, model_unavailable, ..., or unexpected."
-    )
+    error_kind: str | None = Field(default=None, description="bad_input, model_unavailable, ..., or unexpected.")
     error_type: str | None = None
     error_message: str | None = None
     seconds: float = 0.0
@@ -174,9 +170,7 @@ def _short(items: Sequence[str], n: int = 4) -> str:
 
 
 # --------------------------------------------------------------------------- personal data
-EMAIL_RE = re.compile(
-    r"[A-Za-z0-9._%+\-]+\s?(?:@|\(at\)|\[at\])\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
-)
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+\s?(?:@|\(at\)|\[at\])\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 PHONE_CANDIDATE_RE = re.compile(r"(?<![\w.,/])(?:\+|00)?\(?\d[\d\s().\-/]{7,22}\d(?![\w%])")
 SSN_RE = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 PROFILE_URL_RE = re.compile(r"(?i)\b(?:linkedin\.com/in|github\.com|xing\.com/profile)/[\w\-%.]+")
@@ -205,9 +199,7 @@ def personal_data_in(text: str, forbidden: Sequence[str] = ()) -> list[str]:
     found += [f"id number {m.group(0)!r}" for m in SSN_RE.finditer(text)]
     found += [f"street address {m.group(0)!r}" for m in ADDRESS_RE.finditer(text)]
     found += [
-        f"phone {m.group(0).strip()!r}"
-        for m in PHONE_CANDIDATE_RE.finditer(text)
-        if looks_like_phone(m.group(0))
+        f"phone {m.group(0).strip()!r}" for m in PHONE_CANDIDATE_RE.finditer(text) if looks_like_phone(m.group(0))
     ]
     folded, digits = _fold(text), _digits(text)
     for item in forbidden:
@@ -259,9 +251,7 @@ class PlanEvaluator(Evaluator[DraftRequest, DraftOutcome, Expected]):
             return NOT_APPLICABLE
         outcome = ctx.output
         if outcome.plan is None:
-            return EvaluationReason(
-                False, f"no plan: {outcome.error_kind or 'error'}: {outcome.error_message}"
-            )
+            return EvaluationReason(False, f"no plan: {outcome.error_kind or 'error'}: {outcome.error_message}")
         return self.check(outcome.plan, expected, outcome)
 
     def check(self, plan: Plan, expected: Expected, outcome: DraftOutcome) -> EvaluatorOutput:
@@ -285,9 +275,7 @@ class ParsesAsPlan(PlanEvaluator):
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
-            return EvaluationReason(
-                False, f"{exc.error_count()} schema error(s); first at {loc}: {first['msg']}"
-            )
+            return EvaluationReason(False, f"{exc.error_count()} schema error(s); first at {loc}: {first['msg']}")
         return EvaluationReason(True, f"valid plan with {len(plan.all_tasks())} tasks")
 
 
@@ -305,8 +293,7 @@ class RaisesCleanError(Evaluator[DraftRequest, DraftOutcome, Expected]):
         if out.error_kind != expected.expect_error:
             return EvaluationReason(
                 False,
-                f"expected {expected.expect_error}, got {out.error_kind} "
-                f"({out.error_type}: {out.error_message})",
+                f"expected {expected.expect_error}, got {out.error_kind} ({out.error_type}: {out.error_message})",
             )
         message = (out.error_message or "").strip()
         if not message or "\n" in message or "Traceback" in message or len(message) > 400:
@@ -456,18 +443,14 @@ class Tailored(PlanEvaluator):
         if not skills:
             return NOT_APPLICABLE
         personal = {
-            t.id
-            for t in plan.all_tasks()
-            if t.tailored or any(mentions(k, s) for k in t.skills for s in skills)
+            t.id for t in plan.all_tasks() if t.tailored or any(mentions(k, s) for k in t.skills for s in skills)
         }
         texts = [text for tid, text in task_text(plan) if tid in personal]
         used = [s for s in skills if any(mentions(t, s) for t in texts)]
         missing = [s for s in skills if s not in used]
         fraction = len(used) / len(skills)
         ok = bool(used) and fraction >= self.min_fraction
-        detail = f"{len(used)}/{len(skills)} skills in tasks" + (
-            f"; missing: {', '.join(missing)}" if missing else ""
-        )
+        detail = f"{len(used)}/{len(skills)} skills in tasks" + (f"; missing: {', '.join(missing)}" if missing else "")
         return EvaluationReason(ok, detail)
 
 
@@ -477,9 +460,7 @@ class NoPersonalData(PlanEvaluator):
 
     def check(self, plan: Plan, expected: Expected, outcome: DraftOutcome) -> EvaluatorOutput:
         problems = [
-            f"{path}: {hit}"
-            for path, text in plan_strings(plan)
-            for hit in personal_data_in(text, expected.forbidden)
+            f"{path}: {hit}" for path, text in plan_strings(plan) for hit in personal_data_in(text, expected.forbidden)
         ]
         return _result(problems, "no personal data found")
 
@@ -555,16 +536,12 @@ class TimelineSane(PlanEvaluator):
         for target in self.check_in_weeks:
             if not any(abs(w - target) <= self.tolerance for w in weeks):
                 problems.append(f"no check-in near week {target} (check-ins: {weeks or 'none'})")
-        return _result(
-            problems, f"{len(tasks)} tasks in {len(plan.phases)} ordered phases; check-ins {weeks}"
-        )
+        return _result(problems, f"{len(tasks)} tasks in {len(plan.phases)} ordered phases; check-ins {weeks}")
 
 
 def review_reasons(plan: Plan) -> list[str]:
     reasons = [f"{f.field}: {f.reason}" for f in plan.review_flags]
-    reasons += [
-        f"task {t.id}: {t.review_reason}" for t in plan.all_tasks() if t.needs_review and t.review_reason
-    ]
+    reasons += [f"task {t.id}: {t.review_reason}" for t in plan.all_tasks() if t.needs_review and t.review_reason]
     reasons += [f"risk: {r.review_reason}" for r in plan.risks if r.needs_review and r.review_reason]
     return reasons
 

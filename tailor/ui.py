@@ -81,8 +81,7 @@ NEXT_STEP: dict[type[TailorError], str] = {
     StorageUnavailable: "The database is unreachable; try again in a minute or tell an admin.",
 }
 GENERIC_ERROR = (
-    "Something went wrong while {action}. Nothing was lost; try again, "
-    "and tell an admin if it keeps happening."
+    "Something went wrong while {action}. Nothing was lost; try again, and tell an admin if it keeps happening."
 )
 
 
@@ -122,9 +121,7 @@ def corpus_signature(root: Path) -> str:
     """Changes whenever a corpus file is added, removed or edited, so cached readers reload."""
     if not root.is_dir():
         return "missing"
-    parts = [
-        f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(root.rglob("*.md")) if p.is_file()
-    ]
+    parts = [f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(root.rglob("*.md")) if p.is_file()]
     return "|".join(parts)
 
 
@@ -309,9 +306,7 @@ class ProfileReading:
     background: str
 
 
-def read_profile(
-    background: str, name: str | None, start_date: date | None, corpus_: Corpus
-) -> ProfileReading:
+def read_profile(background: str, name: str | None, start_date: date | None, corpus_: Corpus) -> ProfileReading:
     """The hire profile from rules alone (no model): instant, deterministic, for the confirm form."""
     from tailor.intake import Vocabulary, normalise_text, read_rules, resolve_profile
     from tailor.privacy import redact
@@ -353,9 +348,7 @@ def _retrieve_cached(key: str, corpus_sig: str, hire_json: str) -> tuple[list[Do
 
 def retrieve_cached(hire: HireProfile) -> tuple[list[DocHit], list[DocHit]]:
     settings = get_settings()
-    return _retrieve_cached(
-        _settings_key(settings), corpus_signature(settings.corpus_dir), hire.model_dump_json()
-    )
+    return _retrieve_cached(_settings_key(settings), corpus_signature(settings.corpus_dir), hire.model_dump_json())
 
 
 _WARMED: set[str] = set()
@@ -431,9 +424,7 @@ def background_from(upload_name: str | None, upload_data: bytes | None, pasted: 
     return pasted
 
 
-def draft_request(
-    background: str, hire: HireProfile, name: str | None, model: str | None = None
-) -> DraftRequest:
+def draft_request(background: str, hire: HireProfile, name: str | None, model: str | None = None) -> DraftRequest:
     """The engine's input with the confirmed profile as overrides (so the model is not asked again)."""
     from tailor.schema import DraftRequest
 
@@ -692,11 +683,7 @@ def plan_from_rows(plan: Plan, rows: Sequence[dict[str, Any]], known_sources: se
         if task_id in used:
             raise BadInput(f"{label}: the id {task_id!r} is used by another row; ids must be unique")
         used.add(task_id)
-        sources = (
-            []
-            if _blank(row.get("sources"))
-            else [s.strip() for s in str(row["sources"]).split(",") if s.strip()]
-        )
+        sources = [] if _blank(row.get("sources")) else [s.strip() for s in str(row["sources"]).split(",") if s.strip()]
         unknown = [s for s in sources if known_sources is not None and s not in known_sources]
         if unknown:
             raise BadInput(f"{label}: unknown source {', '.join(unknown)}; cite corpus document ids")
@@ -746,9 +733,7 @@ def diff_frame(diff: RevisionDiff) -> pd.DataFrame:
 
     rows: list[dict[str, str]] = []
     for task in diff.added:
-        rows.append(
-            {"change": "added task", "task": task.title, "field": "", "before": "", "after": task.description}
-        )
+        rows.append({"change": "added task", "task": task.title, "field": "", "before": "", "after": task.description})
     for task in diff.removed:
         rows.append(
             {
@@ -895,9 +880,7 @@ def eval_cases_frame(run: RunResult) -> pd.DataFrame:
             {
                 "case": c.name,
                 "passed": c.passed,
-                "failed checks": ", ".join(
-                    r.evaluator for r in c.results if r.deterministic and not r.passed
-                ),
+                "failed checks": ", ".join(r.evaluator for r in c.results if r.deterministic and not r.passed),
                 "error": c.error_message or "",
                 "seconds": round(c.duration_s, 1),
                 "model s": round(c.model_seconds, 1),
@@ -915,12 +898,8 @@ CORPUS_FOLDERS: dict[str, str] = {"role_profile": "roles", "case_study": "case-s
 _FILENAME = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}\.md$")
 
 
-def corpus_target(corpus_dir: Path, filename: str, kind: str) -> Path:
-    """Where a corpus document may be saved: inside the corpus folder, nowhere else.
-
-    The name must be a plain ``.md`` file name: no path separators, no ``..``, lowercase
-    letters, digits and dashes only. The resolved path is checked against the folder too.
-    """
+def plain_md_name(filename: str) -> str:
+    """The name checks, before anything touches the file system (a NUL byte must never reach it)."""
     name = filename.strip()
     if "/" in name or "\\" in name or ".." in name or "\x00" in name:
         raise BadInput(f"{filename!r} is not a plain file name: no folders, no '..'")
@@ -928,6 +907,16 @@ def corpus_target(corpus_dir: Path, filename: str, kind: str) -> Path:
         raise BadInput(f"{filename!r} must end in .md")
     if not _FILENAME.match(name):
         raise BadInput(f"{filename!r}: use lowercase letters, digits and dashes, like 'case-my-story.md'")
+    return name
+
+
+def corpus_target(corpus_dir: Path, filename: str, kind: str) -> Path:
+    """Where a corpus document may be saved: inside the corpus folder, nowhere else.
+
+    The name must be a plain ``.md`` file name: no path separators, no ``..``, lowercase
+    letters, digits and dashes only. The resolved path is checked against the folder too.
+    """
+    name = plain_md_name(filename)
     if kind not in CORPUS_FOLDERS:
         raise BadInput(f"unknown document kind {kind!r}")
     root = corpus_dir.resolve()
@@ -956,6 +945,7 @@ def save_document(corpus_dir: Path, filename: str, text: str, *, overwrite: bool
     """Validate, then write a corpus document into its kind's folder. Ids must stay unique."""
     from tailor.corpus import load_corpus
 
+    plain_md_name(filename)
     doc = validate_document_text(text, filename)
     target = corpus_target(corpus_dir, filename, doc.kind)
     if target.stem != doc.id:

@@ -66,8 +66,7 @@ def numpy_reference(ids: list[int]) -> npt.NDArray[np.float64]:
     for i in range(6):
         p = f"encoder.layer.{i}"
         q, k, v = (
-            lin(x, f"{p}.attention.self.{n}").reshape(t, 12, 32).transpose(1, 0, 2)
-            for n in ("query", "key", "value")
+            lin(x, f"{p}.attention.self.{n}").reshape(t, 12, 32).transpose(1, 0, 2) for n in ("query", "key", "value")
         )
         s = q @ k.transpose(0, 2, 1) / math.sqrt(32)
         s = np.exp(s - s.max(-1, keepdims=True))

@@ -257,9 +257,7 @@ def test_where_clauses() -> None:
     }
 
 
-def test_reingest_only_embeds_what_changed(
-    small_corpus: Path, index: CorpusIndex, embedder: MiniLMEmbedder
-) -> None:
+def test_reingest_only_embeds_what_changed(small_corpus: Path, index: CorpusIndex, embedder: MiniLMEmbedder) -> None:
     index.ingest(load_corpus(small_corpus))
     total = index.count()
 
@@ -271,9 +269,7 @@ def test_reingest_only_embeds_what_changed(
 
     path = small_corpus / "roles" / "role-web-engineer.md"
     path.write_text(
-        path.read_text().replace(
-            "## Accessibility", "## Performance\n\nCore Web Vitals budgets.\n\n## Accessibility"
-        )
+        path.read_text().replace("## Accessibility", "## Performance\n\nCore Web Vitals budgets.\n\n## Accessibility")
     )
     corpus = load_corpus(small_corpus)
     expected_chunks = len(build_chunks(corpus.by_id()["role-web-engineer"]))
@@ -311,10 +307,7 @@ def test_deleted_and_shrunk_documents_leave_no_chunks(small_corpus: Path, index:
 
 
 def test_non_ascii_documents(tmp_path: Path, write_doc: WriteDoc, index: CorpusIndex) -> None:
-    body = (
-        "## Contexte\n\nZoë rejoint l'équipe à Zürich ; "
-        "elle a travaillé à 東京 sur des systèmes de paiement. ✅"
-    )
+    body = "## Contexte\n\nZoë rejoint l'équipe à Zürich ; elle a travaillé à 東京 sur des systèmes de paiement. ✅"
     write_doc(
         tmp_path / "c",
         "case_study",
@@ -459,9 +452,7 @@ class CliResult:
     stderr: str
 
 
-def run_cli(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> CliResult:
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliResult:
     """Run `tailor ARGS` through ``tailor.cli.main``, as the console script does (exit codes included)."""
     monkeypatch.setattr(sys, "argv", ["tailor", *args])
     capsys.readouterr()
@@ -480,9 +471,7 @@ def tailor_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     return lambda args: run_cli(args, capsys, monkeypatch)
 
 
-def test_cli_ingest_reports_bad_front_matter_and_ingests_the_rest(
-    small_corpus: Path, tailor_cli: CliRun
-) -> None:
+def test_cli_ingest_reports_bad_front_matter_and_ingests_the_rest(small_corpus: Path, tailor_cli: CliRun) -> None:
     bad = small_corpus / "roles" / "role-broken.md"
     text = (small_corpus / "roles" / "role-api-engineer.md").read_text()
     bad.write_text(text.replace("id: role-api-engineer", "id: role-broken").replace("- senior", "- wizard"))
@@ -539,9 +528,7 @@ def test_real_corpus_fintech_query_via_cli(ingested_index: CorpusIndex) -> None:
     known = {d.doc_id for d in ingested_index.search_docs("engineer", k=100)}
     if not set(REAL_IDS) <= known:
         pytest.skip("the real corpus does not have both documents yet")
-    result = CliRunner().invoke(
-        app, ["search", "senior backend engineer from a fintech"], env={"COLUMNS": "200"}
-    )
+    result = CliRunner().invoke(app, ["search", "senior backend engineer from a fintech"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     ranked = list(dict.fromkeys(re.findall(r"\b((?:role|case)-[a-z0-9-]+)\b", result.stdout)))
     assert set(REAL_IDS) <= set(ranked[:3]), ranked

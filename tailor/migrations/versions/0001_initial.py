@@ -125,9 +125,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("plan_id", sa.Integer(), nullable=True),
         *_stamps(),
-        sa.CheckConstraint(
-            _in("status", ("pending", "failed", "used", "discarded")), name=op.f("ck_intakes_status")
-        ),
+        sa.CheckConstraint(_in("status", ("pending", "failed", "used", "discarded")), name=op.f("ck_intakes_status")),
         sa.ForeignKeyConstraint(["manager_id"], ["users.id"], name=op.f("fk_intakes_manager_id_users")),
         sa.ForeignKeyConstraint(["plan_id"], ["plans.id"], name=op.f("fk_intakes_plan_id_plans")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intakes")),
@@ -179,9 +177,7 @@ def upgrade() -> None:
         sa.Column("reviewer_id", sa.Integer(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.CheckConstraint(
-            _in("decision", ("approve", "request_changes")), name=op.f("ck_decisions_decision")
-        ),
+        sa.CheckConstraint(_in("decision", ("approve", "request_changes")), name=op.f("ck_decisions_decision")),
         sa.ForeignKeyConstraint(["plan_id"], ["plans.id"], name=op.f("fk_decisions_plan_id_plans")),
         sa.ForeignKeyConstraint(["reviewer_id"], ["users.id"], name=op.f("fk_decisions_reviewer_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
