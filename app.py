@@ -40,11 +40,7 @@ user = ui.current_user()
 if user is None:
     ui.warm_up_services()
     nav = st.navigation(
-        [
-            st.Page(
-                "pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="signin", default=True
-            )
-        ],
+        [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="signin", default=True)],
         position="hidden",
     )
 else:

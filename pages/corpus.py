@@ -44,16 +44,12 @@ with browse:
         }
         for d in corpus.docs
     ]
-    kind_filter = st.segmented_control(
-        "Show", ["all", "role profile", "case study"], default="all", key="co_kind"
-    )
+    kind_filter = st.segmented_control("Show", ["all", "role profile", "case study"], default="all", key="co_kind")
     shown = [r for r in rows if kind_filter in (None, "all") or r["kind"] == kind_filter]
     st.dataframe(pd.DataFrame(shown), hide_index=True)
     docs = corpus.by_id()
     if docs:
-        pick = st.selectbox(
-            "Read", sorted(docs), key="co_read", format_func=lambda i: f"{i} · {docs[i].meta.title}"
-        )
+        pick = st.selectbox("Read", sorted(docs), key="co_read", format_func=lambda i: f"{i} · {docs[i].meta.title}")
         doc = docs[pick]
         left, right = st.columns([1, 1])
         with left:
@@ -72,9 +68,7 @@ def template(kind: type[RoleProfileMeta] | type[CaseStudyMeta], new_id: str) -> 
     """A new document starts as a copy of an existing one of its kind, with a fresh id."""
     sample = next((d for d in corpus.docs if isinstance(d.meta, kind)), None)
     if sample is None:
-        return (
-            f"---\nid: {new_id}\nkind: {'role_profile' if kind is RoleProfileMeta else 'case_study'}\n---\n"
-        )
+        return f"---\nid: {new_id}\nkind: {'role_profile' if kind is RoleProfileMeta else 'case_study'}\n---\n"
     text = sample.path.read_text(encoding="utf-8")
     return text.replace(f"id: {sample.id}", f"id: {new_id}", 1)
 
@@ -148,9 +142,7 @@ with promote:
         st.info("No approved plans yet.", icon=":material/inbox:")
     else:
         labels = {p.id: f"#{p.id} · {p.seniority} {p.role} · revision {p.revision}" for p in approved}
-        pid = st.selectbox(
-            "Approved plan", list(labels), format_func=labels.__getitem__, key="co_promote_pick"
-        )
+        pid = st.selectbox("Approved plan", list(labels), format_func=labels.__getitem__, key="co_promote_pick")
         with ui.guard("building the case study") as built:
             from tailor.promote import case_study_from_plan
 
@@ -164,9 +156,7 @@ with promote:
             )
             with st.expander("Preview the document"):
                 st.code(case.text, language="markdown")
-            if st.button(
-                "Add to the corpus", type="primary", icon=":material/library_add:", key="co_promote"
-            ):
+            if st.button("Add to the corpus", type="primary", icon=":material/library_add:", key="co_promote"):
                 with ui.guard("adding the case study") as added:
                     path = ui.save_document(corpus_dir, case.filename, case.text, overwrite=False)
                 if added.ok:

@@ -36,12 +36,8 @@ if user.role == "admin":
             key="ev_model",
             help="Any litellm model string; local/… runs in-process.",
         )
-        only = c2.text_input(
-            "Only cases matching (optional)", key="ev_only", placeholder="e.g. senior*, intern"
-        )
-        st.caption(
-            "A full run on the local model takes several minutes; you can leave this page and come back."
-        )
+        only = c2.text_input("Only cases matching (optional)", key="ev_only", placeholder="e.g. senior*, intern")
+        st.caption("A full run on the local model takes several minutes; you can leave this page and come back.")
         busy = job is not None and job.running
         if st.button("Run evals", type="primary", icon=":material/play_arrow:", disabled=busy, key="ev_run"):
             with ui.guard("starting the eval run") as started:
@@ -114,9 +110,7 @@ run_id = st.selectbox(
 with ui.guard("loading the run"):
     run = load_run(by_id[run_id].path)
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(
-        "Assertions passed", f"{run.pass_rate:.1%}", f"{run.n_passed}/{run.n_assertions}", delta_color="off"
-    )
+    m1.metric("Assertions passed", f"{run.pass_rate:.1%}", f"{run.n_passed}/{run.n_assertions}", delta_color="off")
     m2.metric("Cases passed", f"{run.case_pass_rate:.1%}")
     m3.metric("Cases", len(run.cases))
     m4.metric("Model", run.model)
@@ -132,7 +126,5 @@ with ui.guard("loading the run"):
                 ]
             ),
             hide_index=True,
-            column_config={
-                "rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-            },
+            column_config={"rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
         )

@@ -47,8 +47,7 @@ if not plans:
     st.stop()
 
 labels = {
-    p.id: f"#{p.id} · {p.hire_name or p.role} · {ui.status_label(p.status)} · revision {p.revision}"
-    for p in plans
+    p.id: f"#{p.id} · {p.hire_name or p.role} · {ui.status_label(p.status)} · revision {p.revision}" for p in plans
 }
 ids = list(labels)
 preferred = S.get("plan_id")
@@ -68,8 +67,7 @@ if not out.ok:
 plan = detail.plan
 if detail.status != "approved":
     st.warning(
-        f"This plan is {ui.status_label(detail.status).lower()}, not approved: the files say so on "
-        "every page.",
+        f"This plan is {ui.status_label(detail.status).lower()}, not approved: the files say so on every page.",
         icon=":material/pending:",
     )
 else:

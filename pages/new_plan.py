@@ -104,9 +104,7 @@ with st.container(border=True):
         disabled=running,
         help="Turns weeks into dates in the exports and the calendar file.",
     )
-    if st.button(
-        "Read profile", type="primary", icon=":material/person_search:", disabled=running, key="np_read"
-    ):
+    if st.button("Read profile", type="primary", icon=":material/person_search:", disabled=running, key="np_read"):
         with ui.guard("reading the profile") as out:
             background = ui.background_from(
                 upload.name if upload else None,
@@ -160,9 +158,7 @@ if reading is not None:
                 value=float(profile.years_experience),
             )
             start_date = c2.date_input("Start date", value=profile.start_date)
-            c3.text_input(
-                "Situation (read from the text)", value=profile.situation.replace("_", " "), disabled=True
-            )
+            c3.text_input("Situation (read from the text)", value=profile.situation.replace("_", " "), disabled=True)
             skills = st.multiselect(
                 "Skills",
                 ui.skill_options(ui.corpus(), profile.skills),
@@ -216,9 +212,7 @@ if hire is not None:
                 if not hits:
                     st.caption("Nothing found.")
                 for hit in hits:
-                    with st.expander(
-                        f"{ui.safe(hit.title)} · score {hit.score:.2f}", icon=":material/article:"
-                    ):
+                    with st.expander(f"{ui.safe(hit.title)} · score {hit.score:.2f}", icon=":material/article:"):
                         st.progress(min(1.0, hit.score), text=f"`{hit.doc_id}`")
                         for passage in hit.passages:
                             st.markdown(f"**{ui.safe(passage.section)}** · {passage.score:.2f}")
@@ -249,9 +243,7 @@ if hire is not None:
             assert reading is not None
             try:
                 with st.status("Drafting the plan…", expanded=True) as status:
-                    st.write(
-                        ":material/save: Your input is saved. Reading the profile and searching the corpus…"
-                    )
+                    st.write(":material/save: Your input is saved. Reading the profile and searching the corpus…")
                     log_box = st.container()
                     preview = st.empty()
 
@@ -280,11 +272,7 @@ if hire is not None:
                         detail = svc.review.create_plan_from_draft(user, draft_intake, result.plan)
                     except Exception as exc:
                         status.update(label="Drafting failed", state="error", expanded=True)
-                        reason = (
-                            exc.message
-                            if isinstance(exc, TailorError)
-                            else f"unexpected {type(exc).__name__}"
-                        )
+                        reason = exc.message if isinstance(exc, TailorError) else f"unexpected {type(exc).__name__}"
                         if draft_intake is not None:
                             with contextlib.suppress(TailorError):
                                 svc.review.record_intake_failure(user, draft_intake, reason)
@@ -292,9 +280,7 @@ if hire is not None:
                             ui.log.error("drafting failed", exc_info=exc)
                         S["np_error"] = ui.error_text(exc, "drafting the plan")
                     else:
-                        status.update(
-                            label=f"Plan #{detail.id} saved as a draft", state="complete", expanded=False
-                        )
+                        status.update(label=f"Plan #{detail.id} saved as a draft", state="complete", expanded=False)
                         S["np_result"] = {
                             "plan_id": detail.id,
                             "tasks": len(detail.plan.all_tasks()),

@@ -170,9 +170,7 @@ if can_edit:
             st.info("This plan is approved: saving an edit sends it back to review.", icon=":material/info:")
         edit_key = f"{plan_id}_{opened}"
         new_summary = st.text_area("Summary", value=plan.summary, key=f"pv_summary_{edit_key}", height=110)
-        new_rationale = st.text_area(
-            "Why this plan", value=plan.rationale, key=f"pv_rationale_{edit_key}", height=90
-        )
+        new_rationale = st.text_area("Why this plan", value=plan.rationale, key=f"pv_rationale_{edit_key}", height=90)
         phases = [p.name for p in plan.phases]
         edited = st.data_editor(
             ui.tasks_frame(plan),
@@ -189,9 +187,7 @@ if can_edit:
                     "Week", min_value=0, max_value=13, step=1, required=True, help="0 = before day 1"
                 ),
                 "success_criteria": st.column_config.TextColumn("Success criteria", max_chars=4000),
-                "sources": st.column_config.TextColumn(
-                    "Sources", help="Corpus document ids, comma-separated"
-                ),
+                "sources": st.column_config.TextColumn("Sources", help="Corpus document ids, comma-separated"),
                 "needs_review": st.column_config.CheckboxColumn("Needs review"),
                 "review_reason": st.column_config.TextColumn("Why"),
             },
@@ -209,17 +205,13 @@ if can_edit:
                     raise BadInput("the summary and the rationale must not be empty") from None
                 if updated.model_dump(mode="json") == plan.model_dump(mode="json"):
                     raise BadInput("nothing changed; edit the text or the table first")
-                result = svc.review.save_revision(
-                    user, plan_id, updated, expected_revision=opened, note=note or None
-                )
+                result = svc.review.save_revision(user, plan_id, updated, expected_revision=opened, note=note or None)
             if saved.ok:
                 S[opened_key] = result.revision
                 ui.flash(f"Saved revision {result.revision}")
                 st.rerun()
             elif isinstance(saved.error, Conflict):
-                st.button(
-                    "Reload the latest revision", icon=":material/refresh:", on_click=reload, key="pv_reload"
-                )
+                st.button("Reload the latest revision", icon=":material/refresh:", on_click=reload, key="pv_reload")
 
 # --------------------------------------------------------------------------- tasks (read)
 with tabs["Tasks"]:
@@ -241,9 +233,7 @@ with tabs["Timeline"]:
 
 # --------------------------------------------------------------------------- citations
 with tabs["Citations"]:
-    st.caption(
-        "Every task cites the corpus documents it came from; open one to read the passage it rests on."
-    )
+    st.caption("Every task cites the corpus documents it came from; open one to read the passage it rests on.")
     if plan.sources:
         st.markdown("**Documents retrieved for this hire**")
         st.dataframe(
@@ -277,9 +267,7 @@ with tabs["Citations"]:
                 section = ui.cited_passage(doc, task)
                 with st.container(border=True):
                     where = f" › {section.title}" if section else ""
-                    st.markdown(
-                        f":material/menu_book: **{ui.safe(doc.meta.title)}**{ui.safe(where)} · `{doc.id}`"
-                    )
+                    st.markdown(f":material/menu_book: **{ui.safe(doc.meta.title)}**{ui.safe(where)} · `{doc.id}`")
                     if section:
                         st.markdown(section.text[:2500])
 
@@ -305,9 +293,7 @@ with tabs["Comments"]:
     if can_comment:
         with st.form(f"pv_comment_{plan_id}", clear_on_submit=True):
             options = ["", *titles]
-            task_choice = st.selectbox(
-                "About", options, format_func=lambda i: "the whole plan" if not i else titles[i]
-            )
+            task_choice = st.selectbox("About", options, format_func=lambda i: "the whole plan" if not i else titles[i])
             text = st.text_area("Comment", max_chars=4000)
             if st.form_submit_button("Add comment", icon=":material/add_comment:"):
                 with ui.guard("adding the comment") as added:

@@ -13,11 +13,7 @@ user = ui.require_user("manager", "hr", "admin")
 svc = ui.services()
 
 st.title("Plans")
-st.caption(
-    "Your hires' plans."
-    if user.role == "manager"
-    else "Every onboarding plan. Filter, search, then open one."
-)
+st.caption("Your hires' plans." if user.role == "manager" else "Every onboarding plan. Filter, search, then open one.")
 
 ALL = "All"
 c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
@@ -61,9 +57,7 @@ elif plans:
         key="pl_table",
         column_config={
             "id": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "to check": st.column_config.NumberColumn(
-                help="Tasks, risks and plan notes flagged needs_review"
-            ),
+            "to check": st.column_config.NumberColumn(help="Tasks, risks and plan notes flagged needs_review"),
             "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         },
     )

@@ -32,9 +32,7 @@ st.dataframe(
     hide_index=True,
     column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")},
 )
-labels = {
-    p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue
-}
+labels = {p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue}
 ids = list(labels)
 preferred = S.get("plan_id")
 plan_id: int = st.selectbox(
@@ -161,9 +159,7 @@ for task_id, thread in by_task.items():
                 f"{c.created_at:%Y-%m-%d %H:%M}  \n{ui.safe(c.text)}"
             )
 with st.form(f"rv_comment_{plan_id}", clear_on_submit=True):
-    task_choice = st.selectbox(
-        "About", ["", *titles], format_func=lambda i: "the whole plan" if not i else titles[i]
-    )
+    task_choice = st.selectbox("About", ["", *titles], format_func=lambda i: "the whole plan" if not i else titles[i])
     text = st.text_area("Comment", max_chars=4000, placeholder="What should change, and why?")
     if st.form_submit_button("Add comment", icon=":material/add_comment:"):
         with ui.guard("adding the comment") as added_ok:
@@ -175,9 +171,7 @@ with st.form(f"rv_comment_{plan_id}", clear_on_submit=True):
 # --------------------------------------------------------------------------- decision
 st.markdown("#### Decision")
 with st.container(border=True):
-    st.caption(
-        f"You are deciding on revision {opened}. A reason is required either way; the manager sees it."
-    )
+    st.caption(f"You are deciding on revision {opened}. A reason is required either way; the manager sees it.")
     reason = st.text_area(
         "Reason",
         key=f"rv_reason_{plan_id}",

@@ -74,16 +74,22 @@ def main() -> None:
                 rows.append(row)
         del first
         steps = sorted({k for r in rows for k in r if k.startswith("step:")})
-        print("\n| background | skeleton s | total s | model s | overhead s | overhead % | tokens in/out |"
-              " tailored | needs review |")
+        print(
+            "\n| background | skeleton s | total s | model s | overhead s | overhead % | tokens in/out |"
+            " tailored | needs review |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             pct = 100 * float(r["overhead_s"]) / float(r["total_s"])
-            print(f"| {r['background']} | {float(r['skeleton_s']):.3f} | {float(r['total_s']):.1f} | "
-                  f"{float(r['model_s']):.1f} | {float(r['overhead_s']):.2f} | {pct:.1f}% | "
-                  f"{r['prompt_tokens']}/{r['completion_tokens']} | {r['tailored']} | {r['needs_review']} |")
-        print("\nmean seconds per step: " + ", ".join(
-            f"{s[5:]} {statistics.mean(float(r.get(s, 0.0)) for r in rows):.3f}" for s in steps))
+            print(
+                f"| {r['background']} | {float(r['skeleton_s']):.3f} | {float(r['total_s']):.1f} | "
+                f"{float(r['model_s']):.1f} | {float(r['overhead_s']):.2f} | {pct:.1f}% | "
+                f"{r['prompt_tokens']}/{r['completion_tokens']} | {r['tailored']} | {r['needs_review']} |"
+            )
+        print(
+            "\nmean seconds per step: "
+            + ", ".join(f"{s[5:]} {statistics.mean(float(r.get(s, 0.0)) for r in rows):.3f}" for s in steps)
+        )
 
 
 if __name__ == "__main__":

@@ -292,9 +292,7 @@ def test_plan_page_saves_an_edit_and_refuses_a_stale_one(world: World) -> None:
     open_page(at, "pages/plan.py")
     assert at.title[0].value.startswith(f"Plan #{plan_id}")
 
-    at.text_area(key=f"pv_summary_{plan_id}_1").input(
-        "A tighter first month, then ownership of the ledger API."
-    )
+    at.text_area(key=f"pv_summary_{plan_id}_1").input("A tighter first month, then ownership of the ledger API.")
     at.button(key="pv_save").click().run()
     assert not at.exception, at.exception
     detail = world.review.get_plan(manager, plan_id)
@@ -363,9 +361,7 @@ def test_plan_from_rows_validates_through_the_plan_schema() -> None:
         }
     )
     edited = ui.plan_from_rows(plan, rows, known_sources=known)
-    assert rows[0]["id"] in {
-        t.id for t in edited.all_tasks() if t.title == "Laptop, accounts and a first build"
-    }
+    assert rows[0]["id"] in {t.id for t in edited.all_tasks() if t.title == "Laptop, accounts and a first build"}
     added = next(t for t in edited.all_tasks() if t.title == "Present the ledger design")
     assert added.id == "present-the-ledger-design"
     assert len(edited.all_tasks()) == len(plan.all_tasks()) + 1
@@ -481,17 +477,13 @@ def corpus_copy(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return target
 
 
-@pytest.mark.parametrize(
-    "name", ["../evil.md", "roles/x.md", "a\\b.md", "notes.txt", "..md", "UPPER.md", "x.md"]
-)
+@pytest.mark.parametrize("name", ["../evil.md", "roles/x.md", "a\\b.md", "notes.txt", "..md", "UPPER.md", "x.md"])
 def test_corpus_files_are_only_written_inside_the_corpus(tmp_path: Path, name: str) -> None:
     with pytest.raises(BadInput):
         ui.corpus_target(tmp_path, name, "case_study")
 
 
-def test_corpus_page_validates_saves_and_reingests(
-    world: World, corpus_copy: Path, ingested_index: object
-) -> None:
+def test_corpus_page_validates_saves_and_reingests(world: World, corpus_copy: Path, ingested_index: object) -> None:
     at = app_as(world, "admin")
     open_page(at, "pages/corpus.py")
     assert len(at.dataframe[0].value) == len(load_corpus(corpus_copy).docs)
@@ -608,9 +600,7 @@ def test_evals_page_runs_the_suite_in_the_background(world: World) -> None:
 
 
 def test_an_upload_wins_over_pasted_text_and_bad_files_say_what_to_do() -> None:
-    assert ui.background_from("cv.txt", b"Senior engineer, 8 years.", "ignored", 1000) == (
-        "Senior engineer, 8 years."
-    )
+    assert ui.background_from("cv.txt", b"Senior engineer, 8 years.", "ignored", 1000) == ("Senior engineer, 8 years.")
     assert ui.background_from(None, None, "pasted text", 1000) == "pasted text"
     with pytest.raises(BadInput, match="paste the hire's background or upload a file"):
         ui.background_from(None, None, "   ", 1000)

@@ -85,9 +85,7 @@ MODEL_ENV = (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-    ),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
     pytest.mark.xdist_group("browser"),
 ]
 
@@ -263,9 +261,7 @@ def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_pat
         sign_in(page, "hana", "Review")
         expect(page.get_by_text("#1: Zoë Quast")).to_be_visible()
         shot(page, "11-review")
-        page.get_by_role("textbox", name="Reason").fill(
-            "Grounded in the backend role profile; check-ins agreed."
-        )
+        page.get_by_role("textbox", name="Reason").fill("Grounded in the backend role profile; check-ins agreed.")
         page.get_by_role("button", name="Approve").click()
         expect(page.get_by_text("Nothing is waiting for review.")).to_be_visible()
         shot(page, "12-approved")

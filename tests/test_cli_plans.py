@@ -208,9 +208,7 @@ def test_users_bootstrap_then_admin_only(cli: Runner, service: ReviewService) ->
         stdin=PASSWORD + "\n",
     )
     assert added.code == 0
-    denied = cli(
-        "users", "add", "x1", "--role", "hr", "--password-stdin", "--as", "hana", stdin=PASSWORD + "\n"
-    )
+    denied = cli("users", "add", "x1", "--role", "hr", "--password-stdin", "--as", "hana", stdin=PASSWORD + "\n")
     assert denied.code == 5 and "only an admin" in denied.err
     short = cli("users", "add", "x2", "--role", "hr", "--password-stdin", stdin="short\n")
     assert short.code == 2 and "at least 8" in short.err

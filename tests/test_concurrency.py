@@ -51,9 +51,7 @@ def _worker(url: str, data_dir: str, username: str, worker: int, barrier: Barrie
         edit = base.model_copy(deep=True)
         edit.summary = f"round {round_no} by worker {worker}"
         expected = 1 + round_no  # exactly one save wins per round, so the revision advances by one
-        attempt(
-            f"save-{round_no}", lambda e=edit, x=expected: service.save_revision(user, plan_a, e, x).revision
-        )
+        attempt(f"save-{round_no}", lambda e=edit, x=expected: service.save_revision(user, plan_a, e, x).revision)
 
     if worker == 0:
         attempt("decide", lambda: service.approve(user, plan_b, 1, "ship it").status)
@@ -65,9 +63,7 @@ def _race(url: str, data_dir: str, usernames: tuple[str, str]) -> list[Outcome]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
-    procs = [
-        ctx.Process(target=_worker, args=(url, data_dir, usernames[i], i, barrier, results)) for i in range(2)
-    ]
+    procs = [ctx.Process(target=_worker, args=(url, data_dir, usernames[i], i, barrier, results)) for i in range(2)]
     for p in procs:
         p.start()
     outcomes: list[Outcome] = [results.get(timeout=TIMEOUT_S) for _ in range(2 * (ROUNDS + 1))]
@@ -96,9 +92,7 @@ def test_two_processes_never_lose_an_update(
 
     # --- saves: per round one winner at the next revision, one Conflict, nothing overwritten
     for round_no in range(ROUNDS):
-        results = sorted(
-            (o[2] for o in outcomes if o[0] == f"save-{round_no}"), key=lambda r: not r.startswith("ok")
-        )
+        results = sorted((o[2] for o in outcomes if o[0] == f"save-{round_no}"), key=lambda r: not r.startswith("ok"))
         assert len(results) == 2, outcomes
         winner, loser = results
         assert winner == f"ok:{round_no + 2}", results

@@ -102,9 +102,7 @@ def test_postgres_refuses_truncating_the_audit_log(
         s.execute(text("TRUNCATE audit_log CASCADE"))
 
 
-def test_revision_numbers_are_unique_per_plan(
-    service: ReviewService, manager: UserOut, sample_plan: Plan
-) -> None:
+def test_revision_numbers_are_unique_per_plan(service: ReviewService, manager: UserOut, sample_plan: Plan) -> None:
     """The database backstop of optimistic locking: a second revision 1 cannot exist."""
     plan_id = service.import_plan(manager, sample_plan).id
     with pytest.raises(IntegrityError), service.db.write() as s:
@@ -122,9 +120,7 @@ def test_revision_numbers_are_unique_per_plan(
     assert len(service.get_plan(manager, plan_id).revisions) == 1
 
 
-def test_check_constraints_guard_statuses(
-    service: ReviewService, manager: UserOut, sample_plan: Plan
-) -> None:
+def test_check_constraints_guard_statuses(service: ReviewService, manager: UserOut, sample_plan: Plan) -> None:
     plan_id = service.import_plan(manager, sample_plan).id
     with pytest.raises(IntegrityError), service.db.write() as s:
         s.execute(text("UPDATE plans SET status = 'published' WHERE id = :id"), {"id": plan_id})

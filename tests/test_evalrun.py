@@ -133,9 +133,7 @@ def test_only_filters_cases_and_duplicates_are_refused(mixed_cases: Path, tmp_pa
     )
     with pytest.raises(BadInput, match="in both"):
         load_cases(mixed_cases)
-    bad = write_cases(
-        tmp_path / "bad", [{"name": "x", "inputs": {"background": "y"}, "metadata": {"nope": 1}}]
-    )
+    bad = write_cases(tmp_path / "bad", [{"name": "x", "inputs": {"background": "y"}, "metadata": {"nope": 1}}])
     with pytest.raises(BadInput, match="invalid case file"):
         load_cases(bad)
 
@@ -188,9 +186,7 @@ def test_response_cache_makes_the_second_run_replay(tmp_path: Path) -> None:
             {"role": "user", "content": request.background}])  # fmt: skip
         return good_plan()
 
-    cases = write_cases(
-        tmp_path / "cases", [junior_case("a"), junior_case("b", "Junior Backend Engineer, Go")]
-    )
+    cases = write_cases(tmp_path / "cases", [junior_case("a"), junior_case("b", "Junior Backend Engineer, Go")])
     first = run(cases, task, cache=ResponseCache(tmp_path / "cache"))
     second = run(cases, task, cache=ResponseCache(tmp_path / "cache"))
     assert len(calls) == 2
@@ -363,6 +359,4 @@ def test_threshold_only_ever_goes_up() -> None:
         [git, "diff", "HEAD", "--", rel], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     if diff.returncode == 0 and diff.stdout:
-        assert lowered_thresholds("commit working-tree\n" + diff.stdout) == [], (
-            "the change lowers the threshold"
-        )
+        assert lowered_thresholds("commit working-tree\n" + diff.stdout) == [], "the change lowers the threshold"

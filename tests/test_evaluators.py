@@ -70,9 +70,7 @@ def _role() -> RoleProfileMeta:
             "aliases": ["Backend Engineer"],
             "mission": "Run the order services.",
             "responsibilities": [{"name": n, **resp} for n in ("APIs", "Migrations", "On-call")],
-            "capabilities": [
-                {"name": n, "targets": {"junior": "working"}} for n in ("Python", "SQL", "Kafka")
-            ],
+            "capabilities": [{"name": n, "targets": {"junior": "working"}} for n in ("Python", "SQL", "Kafka")],
             "relationships": [
                 {"role": r, "purpose": "Agree scope.", "meet_by_week": 1, "cadence": "weekly"}
                 for r in ("Product Manager", "QA Engineer", "Platform Engineer")
@@ -201,9 +199,7 @@ def good_plan(**changes: Any) -> Plan:
         support=Support(model="buddy", who="A mid-level engineer in the squad"),
         targets=Targets(first_commit_day=1, first_pr_day=4, full_productivity_week=8),
         phases=[
-            Phase(
-                name="Before day 1", start_week=0, end_week=0, tasks=[task("accounts", 0, "Set up accounts")]
-            ),
+            Phase(name="Before day 1", start_week=0, end_week=0, tasks=[task("accounts", 0, "Set up accounts")]),
             Phase(
                 name="Days 1-30",
                 start_week=1,
@@ -254,14 +250,9 @@ def good_plan(**changes: Any) -> Plan:
             )
         ],
         capabilities=[
-            PlanCapability(
-                name="Python", target_level="working", plan="Pair.", source="role-backend-engineer"
-            )
+            PlanCapability(name="Python", target_level="working", plan="Pair.", source="role-backend-engineer")
         ],
-        check_ins=[
-            CheckIn.model_validate({"week": w, "with": "manager", "focus": "Progress."})
-            for w in (1, 4, 8, 12)
-        ],
+        check_ins=[CheckIn.model_validate({"week": w, "with": "manager", "focus": "Progress."}) for w in (1, 4, 8, 12)],
         sources=[
             SourceRef(id="role-backend-engineer", title="Backend Engineer", kind="role_profile", score=0.9),
             SourceRef(id="case-junior-first-job", title="Junior", kind="case_study", score=0.8),
@@ -272,9 +263,7 @@ def good_plan(**changes: Any) -> Plan:
             corpus_hash="abc",
             engine_version="0.1.0",
             timings=[
-                StepTiming(
-                    step="tailor", seconds=1.0, model_seconds=0.8, prompt_tokens=100, completion_tokens=50
-                )
+                StepTiming(step="tailor", seconds=1.0, model_seconds=0.8, prompt_tokens=100, completion_tokens=50)
             ],
         ),
     )
@@ -333,21 +322,15 @@ def test_good_plan_passes_or_is_not_applicable(evaluator: Any) -> None:
 # --------------------------------------------------------------------------- one bad plan per evaluator
 def test_parses_as_plan_fails_on_a_plan_that_skipped_validation() -> None:
     bad = good_plan()
-    broken_task = Task.model_construct(
-        **{**bad.phases[1].tasks[0].model_dump(), "due_week": 40, "sources": []}
-    )
+    broken_task = Task.model_construct(**{**bad.phases[1].tasks[0].model_dump(), "due_week": 40, "sources": []})
     bad.phases[1].__dict__["tasks"] = [broken_task]  # what model_construct-built output could look like
     assert not verdict(ParsesAsPlan().evaluate(ctx(bad)))
-    assert not verdict(
-        ParsesAsPlan().evaluate(ctx(DraftOutcome(error_kind="unexpected", error_message="boom")))
-    )
+    assert not verdict(ParsesAsPlan().evaluate(ctx(DraftOutcome(error_kind="unexpected", error_message="boom"))))
 
 
 def test_raises_clean_error() -> None:
     expected = Expected(expect_error="bad_input")
-    clean = DraftOutcome(
-        error_kind="bad_input", error_type="BadInput", error_message="the background is empty"
-    )
+    clean = DraftOutcome(error_kind="bad_input", error_type="BadInput", error_message="the background is empty")
     assert verdict(RaisesCleanError().evaluate(ctx(clean, expected)))
     assert not verdict(RaisesCleanError().evaluate(ctx(good_plan(), expected)))
     crash = DraftOutcome(error_kind="unexpected", error_type="KeyError", error_message="KeyError: 'x'")
@@ -399,9 +382,7 @@ def test_policy_catches_a_task_that_puts_a_junior_on_call() -> None:
             "The owner takes a place in the on-call rotation.",
         )
     )
-    assert verdict(
-        PolicyApplied().evaluate(ctx(plan))
-    )  # shadowing describes the rotation, it does not join it
+    assert verdict(PolicyApplied().evaluate(ctx(plan)))  # shadowing describes the rotation, it does not join it
     plan.phases[2].tasks.append(task("rota", 6, "Join the on-call rotation", "Take primary on-call shifts."))
     result = PolicyApplied().evaluate(ctx(plan))
     assert not verdict(result)
@@ -471,17 +452,13 @@ def test_tailored_needs_skills_in_tasks_not_in_the_profile_echo() -> None:
 
 def test_no_personal_data() -> None:
     leaky = good_plan()
-    leaky.hire = leaky.hire.model_copy(
-        update={"summary": "Reach her at jane.doe@example.org or +44 7700 900418."}
-    )
+    leaky.hire = leaky.hire.model_copy(update={"summary": "Reach her at jane.doe@example.org or +44 7700 900418."})
     result = NoPersonalData().evaluate(ctx(leaky))
     assert not verdict(result)
     assert "email" in reason(result) and "phone" in reason(result)
     forbidden = good_plan()
     forbidden.phases[0].tasks[0].description = "Ship the laptop to 42 Harbour View Road."
-    assert not verdict(
-        NoPersonalData().evaluate(ctx(forbidden, Expected(forbidden=["42 Harbour View Road"])))
-    )
+    assert not verdict(NoPersonalData().evaluate(ctx(forbidden, Expected(forbidden=["42 Harbour View Road"]))))
 
 
 @pytest.mark.parametrize(

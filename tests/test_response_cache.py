@@ -36,9 +36,7 @@ def test_key_changes_with_every_part() -> None:
         ResponseCache.key("openai/gpt-4o-mini", "p1", "c1", MESSAGES, Reading),
         ResponseCache.key("local/qwen", "p2", "c1", MESSAGES, Reading),
         ResponseCache.key("local/qwen", "p1", "c2", MESSAGES, Reading),
-        ResponseCache.key(
-            "local/qwen", "p1", "c1", [*MESSAGES[:1], {"role": "user", "content": "A senior."}], Reading
-        ),
+        ResponseCache.key("local/qwen", "p1", "c1", [*MESSAGES[:1], {"role": "user", "content": "A senior."}], Reading),
         ResponseCache.key("local/qwen", "p1", "c1", MESSAGES, OtherReading),
     ]
     assert len({base, *variants}) == 6

@@ -23,9 +23,7 @@ from tests.fixtures.db import PASSWORD
 
 
 def _draft(service: ReviewService, manager: UserOut, plan: Plan) -> PlanDetail:
-    intake = service.save_intake(
-        manager, "Eight years of payments work; prefers pairing.", "Zoë", date(2025, 10, 6)
-    )
+    intake = service.save_intake(manager, "Eight years of payments work; prefers pairing.", "Zoë", date(2025, 10, 6))
     return service.create_plan_from_draft(manager, intake, plan)
 
 
@@ -169,9 +167,7 @@ def test_edit_keeps_draft_and_changes_requested_but_reopens_approved(
     assert reopened.plan.status == "in_review"
 
     service.request_changes(hr2, plan_id, 3, "explain the new team")
-    assert (
-        service.save_revision(manager, plan_id, _edited(sample_plan, "v4"), 3).status == "changes_requested"
-    )
+    assert service.save_revision(manager, plan_id, _edited(sample_plan, "v4"), 3).status == "changes_requested"
 
 
 @pytest.mark.parametrize(
@@ -215,9 +211,7 @@ def test_illegal_transitions_are_refused_with_a_clear_message(
     assert service.get_plan(hr, plan_id).status == state
 
 
-def test_submit_refuses_a_plan_without_tasks(
-    service: ReviewService, manager: UserOut, sample_plan: Plan
-) -> None:
+def test_submit_refuses_a_plan_without_tasks(service: ReviewService, manager: UserOut, sample_plan: Plan) -> None:
     empty = sample_plan.model_copy(deep=True)
     for phase in empty.phases:
         phase.tasks = []
@@ -235,9 +229,7 @@ def test_stale_revision_is_a_conflict_and_writes_nothing(
     service.submit(manager, plan_id, 1)
     service.save_revision(hr, plan_id, _edited(sample_plan, "HR's edit"), 1)
     before = _counts(service, plan_id)
-    expected = (
-        f"plan {plan_id} changed since you opened it (revision 1 is now 2); reload and reapply your edit"
-    )
+    expected = f"plan {plan_id} changed since you opened it (revision 1 is now 2); reload and reapply your edit"
     with pytest.raises(Conflict) as info:
         service.save_revision(manager, plan_id, _edited(sample_plan, "manager's edit"), 1)
     assert str(info.value) == expected
@@ -301,9 +293,7 @@ def test_comments_validate_text_and_task(
     assert [c.author for c in service.list_comments(hr, plan_id, task_id="dev-environment")] == ["hr"]
 
 
-def test_decisions_need_a_reason(
-    service: ReviewService, manager: UserOut, hr: UserOut, sample_plan: Plan
-) -> None:
+def test_decisions_need_a_reason(service: ReviewService, manager: UserOut, hr: UserOut, sample_plan: Plan) -> None:
     plan_id = _draft(service, manager, sample_plan).id
     service.submit(manager, plan_id, 1)
     with pytest.raises(BadInput, match="reason is empty"):
@@ -428,9 +418,7 @@ def test_assign_reviewer(
 
 
 # --------------------------------------------------------------------------- users and sign-in
-def test_sign_in_session_expiry_and_sign_out(
-    auth_service: AuthService, service: ReviewService, hr: UserOut
-) -> None:
+def test_sign_in_session_expiry_and_sign_out(auth_service: AuthService, service: ReviewService, hr: UserOut) -> None:
     session = auth_service.authenticate("HR", PASSWORD)
     assert session.user == hr
     assert auth_service.user_for_token(session.token) == hr

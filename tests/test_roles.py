@@ -143,9 +143,7 @@ def test_role_matrix(
         except PermissionDenied as exc:
             outcome[name] = "denied"
             assert str(exc), "a denial must say why"
-            assert _audit_count(service) == before, (
-                f"{operation} as {name} was denied but wrote to the audit log"
-            )
+            assert _audit_count(service) == before, f"{operation} as {name} was denied but wrote to the audit log"
         else:
             outcome[name] = "allowed"
         # Undo what user-management rows changed, so the next actor starts from the same users.
