@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from tailor import __version__
 from tailor.compose import compose
 from tailor.config import Settings, get_settings
-from tailor.corpus import Corpus, load_corpus
+from tailor.corpus import URL_RE, Corpus, load_corpus
 from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
 from tailor.intake import ModelReading, Vocabulary, normalise_text, read_rules, resolve_profile
 from tailor.privacy import redact
@@ -142,7 +142,7 @@ class Engine:
                 hit = cache.lookup(key)
             except ModelUnavailable as exc:  # replay-only and nothing recorded: as if the model were down
                 run.model_failures.append(str(exc))
-                return CallOutcome(value=None, error=str(exc))
+                return CallOutcome(value=None, error=_scrub(str(exc)))
             if hit is not None:
                 replayed = self._replay(hit, response_model, run)
                 if replayed is not None:
@@ -164,7 +164,7 @@ class Engine:
             # replay like answers; a timeout or a refused connection says nothing about the input.
             if cache is not None and key is not None and getattr(exc, "kind", None) in ("validation", "truncated"):
                 cache.put(key, {"error": str(exc), "kind": exc.kind}, meta)  # type: ignore[attr-defined]
-            return CallOutcome(value=None, error=str(exc))
+            return CallOutcome(value=None, error=_scrub(str(exc)))
         run.retries += result.retries
         if cache is not None and key is not None:
             cache.put(
@@ -442,6 +442,11 @@ class Engine:
         plan.provenance.retries = run.retries
         plan.provenance.fallbacks = list(run.fallbacks)
         plan.provenance.redactions = redactions
+
+
+def _scrub(reason: str) -> str:
+    """A failure reason goes into the plan: no server address in it (the plan may hold corpus URLs only)."""
+    return URL_RE.sub("the model server", reason)
 
 
 def retrieval_query(hire: HireProfile) -> str:

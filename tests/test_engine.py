@@ -110,6 +110,7 @@ def test_model_down_keeps_the_grounded_plan_and_flags_why(monkeypatch: pytest.Mo
     flagged = [t for t in plan.all_tasks() if t.needs_review]
     assert flagged and all(t.review_reason for t in flagged)
     assert plan.hire.seniority == "senior"  # the rules still read the profile
+    assert not any("links to a URL" in f.reason for f in plan.review_flags)
 
 
 def test_invalid_model_text_keeps_skeleton_text(monkeypatch: pytest.MonkeyPatch) -> None:
