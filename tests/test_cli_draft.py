@@ -44,6 +44,7 @@ def test_model_down_prints_the_grounded_plan_and_exits_3(tmp_path: Path) -> None
     plan = Plan.model_validate_json(out.stdout)  # stdout is exactly the plan JSON
     assert plan.hire.seniority == "senior" and plan.support.model == "peer_network"
     assert any(t.needs_review for t in plan.all_tasks())
+    assert "127.0.0.1:9" not in out.stdout.decode(), "the server address leaked into the plan"
     err = out.stderr.decode()
     assert "model unavailable" in err and "Traceback" not in err
     for secret in ["priya.raman@example.com", "7946 0958", "Baker Street"]:
