@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import yaml
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tailor.config import Settings  # noqa: E402
-from tailor.corpus import Corpus, load_corpus  # noqa: E402
+from tailor.corpus import Corpus, RoleFamily, load_corpus  # noqa: E402
 from tailor.embeddings import FloatArray, MiniLMEmbedder, get_embedder  # noqa: E402
 from tailor.index import Chunk, CorpusIndex, build_chunks  # noqa: E402
 
@@ -132,18 +132,7 @@ def time_queries(index: CorpusIndex, queries: list[Query], rounds: int) -> dict[
 
 
 # --------------------------------------------------------------------------- synthetic chunks
-ROLES = (
-    "backend",
-    "frontend",
-    "fullstack",
-    "mobile",
-    "data",
-    "ml",
-    "platform",
-    "qa",
-    "security",
-    "management",
-)
+ROLES: tuple[str, ...] = get_args(RoleFamily)
 
 
 def synthetic_chunks(corpus: Corpus, n: int, seed: int = 7) -> list[Chunk]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -11,25 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tailor.config import get_settings
-from tailor.corpus import Corpus, load_corpus
+from tailor.corpus import SENIORITY_ORDER, Corpus, RoleFamily, load_corpus
 from tailor.errors import BadInput, TailorError
 
 _KINDS = ("role_profile", "case_study")
-# Kept in step with tailor.corpus (RoleFamily, Seniority); importing tailor.index here would load
-# chromadb for every `tailor` command, so the choices are checked against it in the tests.
-_ROLES = (
-    "backend",
-    "frontend",
-    "fullstack",
-    "mobile",
-    "data",
-    "ml",
-    "platform",
-    "qa",
-    "security",
-    "management",
-)
-_LEVELS = ("intern", "junior", "mid", "senior", "staff", "principal", "manager", "director")
+# tailor.corpus is cheap to import (no chromadb), so the choices come from the one definition.
+_ROLES: tuple[str, ...] = get_args(RoleFamily)
+_LEVELS: tuple[str, ...] = SENIORITY_ORDER
 
 out = Console()
 err = Console(stderr=True)
