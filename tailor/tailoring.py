@@ -135,9 +135,8 @@ def apply_summary(plan: Plan, value: BaseModel) -> None:
     plan.focus_areas = list(data.get("focus_areas") or [])
 
 
-def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> list[ReviewFlag]:
+def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> None:
     """Apply each valid rewrite; a task the model skipped keeps its grounded text and is flagged."""
-    flags: list[ReviewFlag] = []
     by_id = {t.id: t for t in plan.all_tasks()}
     done: set[str] = set()
     for rw in getattr(value, "rewrites", []):
@@ -153,7 +152,6 @@ def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> list[
             # reason first: validate_assignment checks that a flagged task says why
             task.review_reason = "the model did not tailor this task; the grounded text stands"
             task.needs_review = True
-    return flags
 
 
 def flag_failure(plan: Plan, section: str, asked: Sequence[Task], reason: str) -> None:
