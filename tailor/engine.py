@@ -148,6 +148,10 @@ class Engine:
                 if replayed is not None:
                     return replayed
                 log.warning("ignoring a cached response that no longer validates (key %s)", key)
+                if cache.replay_only:  # never fall through to a live call in replay-only mode
+                    reason = "the recorded response no longer passes validation; run `tailor eval --record`"
+                    run.model_failures.append(reason)
+                    return CallOutcome(value=None, error=reason)
         mock = self.mock_responses.pop(0) if self.mock_responses else None
         try:
             result = structured_call(
@@ -369,7 +373,7 @@ class Engine:
     ) -> Iterator[ProgressEvent]:
         t0 = time.perf_counter()
         messages = render("summary", self.settings.prompts_dir, hire=hire, policy=policy_line(plan))
-        ctx = TailorContext(self.allowed_urls, [m["content"] for m in messages if m["role"] == "system"])
+        ctx = TailorContext(self.allowed_urls, _instructions(messages))
         outcome = self._call(run, model, summary_model(hire.skills, ctx), messages, 320)
         self._timing(run, "tailor.summary", t0, outcome)
         if outcome.value is not None:
@@ -405,7 +409,7 @@ class Engine:
             return
         t0 = time.perf_counter()
         messages = render("tasks", self.settings.prompts_dir, hire=hire, tasks=asked)
-        ctx = TailorContext(self.allowed_urls, [m["content"] for m in messages if m["role"] == "system"])
+        ctx = TailorContext(self.allowed_urls, _instructions(messages))
         response_model = rewrite_model([t.id for t in asked], hire.skills[:12], ctx)
         outcome = self._call(run, model, response_model, messages, 110 * len(asked) + 60)
         self._timing(run, "tailor.tasks", t0, outcome)
@@ -442,6 +446,15 @@ class Engine:
         plan.provenance.retries = run.retries
         plan.provenance.fallbacks = list(run.fallbacks)
         plan.provenance.redactions = redactions
+
+
+def _instructions(messages: list[dict[str, str]]) -> list[str]:
+    """Text a model answer must not parrot: the system prompt and the prompt's own hire line."""
+    texts = [m["content"] for m in messages if m["role"] == "system"]
+    for m in messages:
+        if m["role"] == "user":
+            texts += [line for line in m["content"].splitlines() if line.startswith("Hire")]
+    return texts
 
 
 def _scrub(reason: str) -> str:

@@ -148,3 +148,22 @@ def test_bad_input_is_refused_before_any_model_call(text: str, monkeypatch: pyte
     with pytest.raises(BadInput):
         eng.draft(DraftRequest(background=text))
     assert eng.last_prompts == []
+
+
+def test_a_rewrite_that_parrots_the_prompt_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = asked_ids(None)
+    parrot = {
+        "rewrites": [
+            {
+                "task_id": ids[0],
+                "skill": "Go",
+                "description": "Senior Backend Engineer at Paylane (payments) (senior), skills: Go, Python, "
+                "PostgreSQL, Kafka, gRPC",
+            }
+        ]
+    }
+    eng = engine([json.dumps(INTAKE), json.dumps(SUMMARY)] + [json.dumps(parrot)] * 4, monkeypatch)
+    plan = eng.draft(DraftRequest(background=BACKGROUND))
+    task = next(t for t in plan.all_tasks() if t.id == ids[0])
+    assert not task.tailored and task.needs_review
+    assert "copies the prompt" in (task.review_reason or "") + " ".join(f.reason for f in plan.review_flags)
