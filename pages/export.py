@@ -49,16 +49,7 @@ if not plans:
 labels = {
     p.id: f"#{p.id} · {p.hire_name or p.role} · {ui.status_label(p.status)} · revision {p.revision}" for p in plans
 }
-ids = list(labels)
-preferred = S.get("plan_id")
-plan_id: int = st.selectbox(
-    "Plan",
-    ids,
-    index=ids.index(preferred) if preferred in ids else 0,
-    format_func=labels.__getitem__,
-    key="ex_pick",
-)
-S["plan_id"] = plan_id
+plan_id = ui.pick_plan("Plan", labels, key="ex_pick")
 with ui.guard("opening the plan") as out:
     detail = svc.review.get_plan(user, plan_id)
 if not out.ok:

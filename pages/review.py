@@ -33,16 +33,7 @@ st.dataframe(
     column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")},
 )
 labels = {p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue}
-ids = list(labels)
-preferred = S.get("plan_id")
-plan_id: int = st.selectbox(
-    "Plan to review",
-    ids,
-    index=ids.index(preferred) if preferred in ids else 0,
-    format_func=labels.__getitem__,
-    key="rv_pick",
-)
-S["plan_id"] = plan_id
+plan_id = ui.pick_plan("Plan to review", labels, key="rv_pick")
 
 with ui.guard("opening the plan") as out:
     detail = svc.review.get_plan(user, plan_id)

@@ -294,6 +294,21 @@ def shorten(text: str, limit: int = 240) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+def pick_plan(label: str, labels: dict[int, str], key: str) -> int:
+    """A plan selector that opens on the plan last worked on and remembers the choice across pages."""
+    ids = list(labels)
+    preferred = st.session_state.get("plan_id")
+    plan_id: int = st.selectbox(
+        label,
+        ids,
+        index=ids.index(preferred) if preferred in ids else 0,
+        format_func=labels.__getitem__,
+        key=key,
+    )
+    st.session_state["plan_id"] = plan_id
+    return plan_id
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
