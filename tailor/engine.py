@@ -468,7 +468,3 @@ def retrieval_query(hire: HireProfile) -> str:
         f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
         f"{hire.summary} Skills: {', '.join(hire.skills[:10])}"
     )
-
-
-def model_was_unavailable(events: list[ProgressEvent]) -> bool:
-    return any(e.kind == "warning" and e.detail.get("model_unavailable") for e in events)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
-from tailor.schema import HireProfile, Plan, ReviewFlag, Risk, Task
+from tailor.schema import Plan, ReviewFlag, Risk, Task
 from tailor.validate import text_problems
 
 
@@ -159,10 +159,6 @@ def flag_failure(plan: Plan, section: str, asked: Sequence[Task], reason: str) -
     for task in asked:
         task.review_reason = f"not tailored: {reason}"[:500]
         task.needs_review = True
-
-
-def summarise_hire(hire: HireProfile) -> str:
-    return f"{hire.role} ({hire.seniority}, {hire.years_experience:g} years): {', '.join(hire.skills[:8])}"
 
 
 def risks_from_flags(plan: Plan) -> None:
