@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -41,11 +41,13 @@ from tailor.tailoring import (
     policy_line,
     rewrite_model,
     risks_from_flags,
+    skill_candidates,
     summary_model,
 )
 from tailor.validate import plan_problems
 
 log = logging.getLogger(__name__)
+SUMMARY_SKILLS = 6  # a longer list was copied back whole by small models
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Engine:
     ) -> CallOutcome:
         """One model call through litellm, answered from the response cache when every key part matches."""
         from tailor import response_cache
-        from tailor.llm import structured_call
+        from tailor.llm import is_local_model, structured_call
 
         run.prompts.append(messages)
         run.model_calls += 1
@@ -160,6 +162,9 @@ class Engine:
                 model=model,
                 settings=self.settings,
                 max_tokens=max_tokens,
+                # A local model at low temperature gave the same invalid answer to each re-ask
+                # (measured: three identical answers, 25-42 s each), so re-asking only costs time.
+                max_retries=0 if is_local_model(model) else None,
                 mock_response=mock,
             )
         except ModelUnavailable as exc:
@@ -372,9 +377,10 @@ class Engine:
         self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
     ) -> Iterator[ProgressEvent]:
         t0 = time.perf_counter()
-        messages = render("summary", self.settings.prompts_dir, hire=hire, policy=policy_line(plan))
+        skills = hire.skills[:SUMMARY_SKILLS]
+        messages = render("summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan))
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
-        outcome = self._call(run, model, summary_model(hire.skills, ctx), messages, 320)
+        outcome = self._call(run, model, summary_model(skills, ctx), messages, 320)
         self._timing(run, "tailor.summary", t0, outcome)
         if outcome.value is not None:
             apply_summary(plan, outcome.value)
@@ -408,10 +414,12 @@ class Engine:
         if not asked:
             return
         t0 = time.perf_counter()
-        messages = render("tasks", self.settings.prompts_dir, hire=hire, tasks=asked)
+        candidates = skill_candidates(asked, hire.skills[:12], skill_scorer)
+        items = list(zip(asked, candidates, strict=True))
+        messages = render("tasks", self.settings.prompts_dir, hire=hire, items=items)
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
-        response_model = rewrite_model([t.id for t in asked], hire.skills[:12], ctx)
-        outcome = self._call(run, model, response_model, messages, 110 * len(asked) + 60)
+        response_model = rewrite_model(candidates, ctx)
+        outcome = self._call(run, model, response_model, messages, 70 * len(asked) + 40)
         self._timing(run, "tailor.tasks", t0, outcome)
         if outcome.value is not None:
             apply_rewrites(plan, outcome.value, asked)
@@ -455,6 +463,16 @@ def _instructions(messages: list[dict[str, str]]) -> list[str]:
         if m["role"] == "user":
             texts += [line for line in m["content"].splitlines() if line.startswith("Hire")]
     return texts
+
+
+def skill_scorer(task_texts: Sequence[str], skills: Sequence[str]) -> list[list[float]]:
+    """Cosine similarity of each task to each skill with the retrieval embedder (unit vectors)."""
+    from tailor.embeddings import get_embedder
+
+    embedder = get_embedder()
+    tasks = embedder.embed(list(task_texts))
+    names = embedder.embed(list(skills))
+    return cast(list[list[float]], (tasks @ names.T).tolist())
 
 
 def _scrub(reason: str) -> str:

@@ -9,11 +9,23 @@ re-asks, and what still fails keeps the skeleton text, flagged for review.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from tailor.schema import Plan, ReviewFlag, Risk, Task
 from tailor.validate import text_problems
@@ -46,16 +58,38 @@ def _literal(values: Sequence[str]) -> Any:
 
 def _checker(ctx: TailorContext | None, must_mention: str | None = None) -> Callable[[str], str]:
     def check(text: str) -> str:
+        text = whole_sentences(text)
         if ctx is None:
             return text
         problems = text_problems(
             text, allowed_urls=ctx.allowed_urls, instructions=ctx.instructions, must_mention=must_mention
         )
+        if _GENDERED.search(text):
+            problems.append("assumes the hire's gender; write 'you' or 'the hire'")
         if problems:
             raise ValueError("; ".join(problems))
         return text
 
     return check
+
+
+_GENDERED = re.compile(r"(?i)\b(?:he|she|his|him|hers|himself|herself)\b")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def whole_sentences(text: str, min_chars: int = 20) -> str:
+    """Drop a trailing fragment: the grammar's length cap cuts a long answer mid-word.
+
+    A cut answer whose first sentence is complete keeps its complete sentences; one
+    with no complete sentence is refused rather than shown to a reviewer half-finished.
+    """
+    text = text.strip()
+    if text.endswith((".", "!", "?")):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if ends and ends[-1] >= min_chars:
+        return text[: ends[-1]]
+    raise ValueError("is cut off mid-sentence")
 
 
 # --------------------------------------------------------------------------- summary
@@ -71,6 +105,7 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
         if skills
         else (list[str], Field(default_factory=list, max_length=0))
     )
+
     return create_model(
         "PlanSummary",
         summary=(str, Field(min_length=40, max_length=450)),
@@ -80,23 +115,130 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
     )
 
 
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
 # --------------------------------------------------------------------------- tasks
-def rewrite_model(task_ids: Sequence[str], skills: Sequence[str], ctx: TailorContext | None = None) -> type[BaseModel]:
-    """The task call's response model: ids and skills are Literals, so the grammar offers only real ones."""
+_WORD = re.compile(r"[\w+#.]+")
+SkillScorer = Callable[[Sequence[str], Sequence[str]], Sequence[Sequence[float]]]
+"""``scorer(task_texts, skills)`` -> one row of similarity scores per task, one column per skill."""
 
-    def uses_skill(cls: type[BaseModel], v: str, info: ValidationInfo) -> str:
-        skill = info.data.get("skill")
-        return _checker(ctx, str(skill) if skill else None)(v)
 
-    # Field order matters: task_id and skill are validated before the description check reads them.
-    item = create_model(
-        "TaskRewrite",
-        task_id=(_literal(task_ids), ...),
-        skill=(_literal(list(dict.fromkeys(skills))), ...),
-        description=(str, Field(min_length=30, max_length=320)),
-        __validators__={"uses_skill": field_validator("description")(uses_skill)},
+def lexical_scores(task_texts: Sequence[str], skills: Sequence[str]) -> list[list[float]]:
+    """Word overlap, for when the embedder cannot load: crude, but it never fails."""
+    rows = []
+    for text in task_texts:
+        words = set(_WORD.findall(text.lower()))
+        rows.append([len(words & set(_WORD.findall(s.lower()))) / (1 + len(s.split())) for s in skills])
+    return rows
+
+
+def skill_candidates(
+    tasks: Sequence[Task], skills: Sequence[str], scorer: SkillScorer | None = None, k: int = 2
+) -> list[list[str]]:
+    """For each task, the few hire skills that fit it best, the grammar's only choices for that task.
+
+    Ranking is ours, the choice is the model's. Small models pick the first skill in a
+    list whatever the task (measured: Go, gRPC, Protocol Buffers, Java for four unrelated
+    tasks, in list order), so each task gets its own short list, and a skill already
+    offered to an earlier task is moved down so the plan does not lean on one skill.
+    """
+    skills = list(dict.fromkeys(skills))
+    if not tasks or not skills:
+        return [[] for _ in tasks]
+    texts = [f"{t.title}. {t.description}" for t in tasks]
+    try:
+        scores = scorer(texts, skills) if scorer else lexical_scores(texts, skills)
+    except Exception:  # ranking is a nicety: any failure falls back to word overlap
+        scores = lexical_scores(texts, skills)
+    seen: dict[str, int] = {}  # how many lists each skill is already in
+    out: list[list[str]] = []
+    for row in scores:
+        by_score = sorted(range(len(skills)), key=lambda j: -float(row[j]))
+        chosen = sorted(by_score, key=lambda j: (seen.get(skills[j], 0), by_score.index(j)))[:k]
+        chosen.sort(key=by_score.index)
+        for j in chosen:
+            seen[skills[j]] = seen.get(skills[j], 0) + 1
+        out.append([skills[j] for j in chosen])
+    return out
+
+
+def rewrite_model(candidates: Sequence[Sequence[str]], ctx: TailorContext | None = None) -> type[BaseModel]:
+    """The task call's response model: one field per task (``task_1`` ...), each with its own skill ``Literal``.
+
+    A field whose sentence fails validation becomes ``None`` instead of failing the
+    whole answer: a small model often gets three of four right, and the fourth task
+    keeps its grounded text, flagged by :func:`apply_rewrites`.
+    """
+    check = _checker(ctx)
+    dropped: dict[str, str] = {}  # this class serves one call; the reasons go to the reviewer
+
+    def clean(cls: type[BaseModel], v: str) -> str:
+        return check(v)
+
+    def keep_or_drop(v: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if v is None:  # dropped on an earlier pass (a cached answer is validated again on replay)
+            return None
+        try:
+            return handler(v)
+        except ValidationError as exc:
+            dropped[str(info.field_name)] = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            return None
+
+    fields: dict[str, Any] = {}
+    for i, skills in enumerate(candidates, start=1):
+        own_words = _own_words_check(skills)
+
+        item = create_model(
+            f"Task{i}Tailoring",
+            skill=(_literal(list(skills)), ...),
+            how=(str, Field(min_length=20, max_length=220)),
+            __validators__={
+                "clean": field_validator("how")(clean),
+                "own_words": field_validator("how")(own_words),
+            },
+        )
+        fields[f"task_{i}"] = (Annotated[item, WrapValidator(keep_or_drop)], ...)
+
+    def some_kept(self: TaskRewritesBase) -> TaskRewritesBase:
+        if all(getattr(self, name) is None for name in fields):
+            raise ValueError("no task sentence was usable: " + "; ".join(f"{k}: {v}" for k, v in dropped.items()))
+        self._dropped = dict(dropped)
+        return self
+
+    return create_model(
+        "TaskRewrites",
+        __base__=TaskRewritesBase,
+        __validators__=cast(
+            dict[str, Any],
+            {
+                "some_kept": model_validator(mode="after")(some_kept),
+            },
+        ),
+        **fields,
     )
-    return create_model("TaskRewrites", rewrites=(list[item], Field(min_length=1, max_length=len(task_ids))))
+
+
+def _own_words_check(skills: Sequence[str]) -> Callable[[type[BaseModel], str], str]:
+    """Small models fill "how" with the whole skill list, which says nothing about the task.
+
+    Repeating the task's title is bland, not wrong (the 0.5B model starts almost every
+    sentence with it while its skill choice is apt), so that is left to the reviewer.
+    """
+
+    def check(cls: type[BaseModel], text: str) -> str:
+        if len(skills) > 1 and all(k.lower() in text.lower() for k in skills):
+            raise ValueError("lists the skills instead of using one")
+        return text
+
+    return check
+
+
+class TaskRewritesBase(BaseModel):
+    """What every task response model shares: why a task's sentence was dropped (not sent to the model)."""
+
+    _dropped: dict[str, str] = PrivateAttr(default_factory=dict)
 
 
 def pick_tasks_to_tailor(plan: Plan, limit: int) -> list[Task]:
@@ -131,27 +273,38 @@ def policy_line(plan: Plan) -> str:
 def apply_summary(plan: Plan, value: BaseModel) -> None:
     data = value.model_dump()
     plan.summary = data["summary"]
-    plan.rationale = data["rationale"]
+    if _words(data["rationale"])[:8] == _words(data["summary"])[:8]:
+        plan.review_flags.append(
+            ReviewFlag(
+                field="rationale", reason="the model repeated its summary as the rationale; the grounded one stands"
+            )
+        )
+    else:
+        plan.rationale = data["rationale"]
     plan.focus_areas = list(data.get("focus_areas") or [])
 
 
 def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> None:
-    """Apply each valid rewrite; a task the model skipped keeps its grounded text and is flagged."""
-    by_id = {t.id: t for t in plan.all_tasks()}
-    done: set[str] = set()
-    for rw in getattr(value, "rewrites", []):
-        task = by_id.get(rw.task_id)
-        if task is None or rw.task_id in done:
-            continue
-        task.description = rw.description
-        task.skills = [rw.skill]
-        task.tailored = True
-        done.add(rw.task_id)
-    for task in asked:
-        if task.id not in done:
+    """Add the model's sentence to each task it tailored; the grounded description stays in front.
+
+    The skill is named by construction, so the sentence reads as the hire's own way into
+    the task and the corpus text it came from is never lost.
+    """
+    for i, task in enumerate(asked, start=1):
+        item = getattr(value, f"task_{i}", None)
+        if item is None:
+            why = getattr(value, "_dropped", {}).get(f"task_{i}", "it failed validation")
             # reason first: validate_assignment checks that a flagged task says why
-            task.review_reason = "the model did not tailor this task; the grounded text stands"
+            task.review_reason = f"not tailored ({why}); the grounded text stands"[:500]
             task.needs_review = True
+            continue
+        how = item.how.strip()
+        how = how[:1].upper() + how[1:]
+        if not how.endswith((".", "!", "?")):
+            how += "."
+        task.description = f"{task.description.rstrip()} Where your {item.skill} experience helps: {how}"
+        task.skills = [item.skill]
+        task.tailored = True
 
 
 def flag_failure(plan: Plan, section: str, asked: Sequence[Task], reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,3 +25,14 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     reset_settings()
     yield data
     reset_settings()
+
+
+def task_answers(
+    asked: list[Any], skills: list[str], how: str = "Use it on the first change you ship ({n})."
+) -> dict[str, Any]:
+    """A valid answer to the task-tailoring call: each task's first candidate skill and a sentence."""
+    from tailor.engine import skill_scorer
+    from tailor.tailoring import skill_candidates
+
+    candidates = skill_candidates(asked, skills[:12], skill_scorer)
+    return {f"task_{n}": {"skill": c[0], "how": how.format(n=n, skill=c[0])} for n, c in enumerate(candidates, start=1)}

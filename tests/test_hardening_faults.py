@@ -50,7 +50,7 @@ from tailor.review import ReviewService
 from tailor.schema import DraftRequest, Phase, Plan, ProgressEvent, Task
 from tailor.tailoring import pick_tasks_to_tailor
 from tailor.validate import plan_problems, text_problems
-from tests.conftest import CORPUS_DIR
+from tests.conftest import CORPUS_DIR, task_answers
 from tests.fixtures.db import make_plan
 from tests.fixtures.model import free_port
 
@@ -116,12 +116,7 @@ def valid_answers(settings: Settings, request: DraftRequest) -> list[str]:
         "rationale": "The corpus policy for this level sets the targets and the support model of the plan.",
         "focus_areas": skills[:2],
     }
-    rewrites = {
-        "rewrites": [
-            {"task_id": t.id, "skill": skills[0], "description": f"Apply your {skills[0]} skills here ({n})."}
-            for n, t in enumerate(asked)
-        ]
-    }
+    rewrites = task_answers(asked, skills, "Apply your {skill} skills here ({n}).")
     answers = [json.dumps(summary), json.dumps(rewrites)]
     return [json.dumps(INTAKE), *answers] if needs_intake else answers
 
