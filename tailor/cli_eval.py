@@ -106,9 +106,12 @@ def print_run(run: RunResult, console: Console) -> None:
         )
     console.print(f"tokens: {tok['prompt']:,} prompt + {tok['completion']:,} completion")
     if run.cache is not None:
+        stats = run.cache
         console.print(
-            f"response cache: {run.cache.get('hits', 0)} hits, {run.cache.get('misses', 0)} misses, "
-            f"{run.cache.get('writes', 0)} written"
+            f"response cache: {stats.get('hits', 0):.0f} hits, {stats.get('misses', 0):.0f} misses, "
+            f"{stats.get('writes', 0):.0f} written; {stats.get('live_calls', 0):.0f} live model calls "
+            f"({stats.get('live_seconds', 0):.0f} s)"
+            + (f", [red]{run.unanswered} unanswered[/] (no recording, no live budget)" if run.unanswered else "")
         )
     if run.judge_pass_rate is not None:
         console.print(f"LLM judge ({run.judge}) pass rate, not gated: {run.judge_pass_rate:.1%}")
@@ -141,6 +144,13 @@ def run(
         "--replay-only",
         help="Never call the model: a call with no recorded response counts as model down.",
     ),
+    live_budget: float | None = typer.Option(
+        None,
+        "--live-budget",
+        min=0,
+        help="Seconds of live model time allowed for calls the cache cannot answer; after that they go unanswered "
+        "and the gate fails (CI uses this). Default: no limit.",
+    ),
     only: list[str] = typer.Option([], "--only", "-k", help="Run only cases whose name matches (glob or substring)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
@@ -151,6 +161,8 @@ def run(
         raise BadInput("--record and --no-cache contradict each other")
     if replay_only and (record or no_cache):
         raise BadInput("--replay-only needs the cache and cannot record")
+    if live_budget is not None and (record or no_cache or replay_only):
+        raise BadInput("--live-budget goes with the default cached run, not --record, --no-cache or --replay-only")
     if prune and not record:
         raise BadInput("--prune only makes sense with --record")
     if prune and only:
@@ -162,11 +174,14 @@ def run(
     threshold_path = threshold or settings.evals_dir / "threshold.yaml"
     gate = load_threshold(threshold_path).min_pass_rate if threshold_path.exists() or threshold else None
     loaded = load_cases(cases_path, only)
-    cache: ResponseCache | None = None if no_cache else default_cache(settings, record=record, replay_only=replay_only)
+    cache: ResponseCache | None = (
+        None if no_cache else default_cache(settings, record=record, replay_only=replay_only, live_budget_s=live_budget)
+    )
     console = make_console()
     console.print(
         f"running {len(loaded.dataset.cases)} cases on {settings.model} (concurrency {concurrency}"
         + (", no cache" if cache is None else ", recording" if record else ", replay only" if replay_only else "")
+        + (f", live budget {live_budget:.0f} s" if live_budget is not None else "")
         + ")"
     )
     task = EngineTask(settings, size=concurrency)

@@ -142,7 +142,7 @@ class Engine:
             key = cache.key(model, self.prompt_version, self.corpus.content_hash, messages, response_model)
             try:
                 hit = cache.lookup(key)
-            except ModelUnavailable as exc:  # replay-only and nothing recorded: as if the model were down
+            except ModelUnavailable as exc:  # no recorded answer and no live call allowed: as if the model were down
                 run.model_failures.append(str(exc))
                 return CallOutcome(value=None, error=_scrub(str(exc)))
             if hit is not None:
@@ -155,6 +155,7 @@ class Engine:
                     run.model_failures.append(reason)
                     return CallOutcome(value=None, error=reason)
         mock = self.mock_responses.pop(0) if self.mock_responses else None
+        live_started = time.perf_counter()
         try:
             result = structured_call(
                 response_model,
@@ -168,6 +169,8 @@ class Engine:
                 mock_response=mock,
             )
         except ModelUnavailable as exc:
+            if cache is not None:
+                cache.charge(time.perf_counter() - live_started)
             run.model_failures.append(str(exc))
             # The model's own failures (invalid or truncated output) are answers for this input and
             # replay like answers; a timeout or a refused connection says nothing about the input.
@@ -176,6 +179,7 @@ class Engine:
             return CallOutcome(value=None, error=_scrub(str(exc)))
         run.retries += result.retries
         if cache is not None and key is not None:
+            cache.charge(time.perf_counter() - live_started)
             cache.put(
                 key,
                 {

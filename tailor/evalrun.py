@@ -123,7 +123,9 @@ class RunResult(BaseModel):
     concurrency: int = 1
     judge: str | None = None
     threshold: float | None = None
-    cache: dict[str, int] | None = Field(default=None, description="Response cache hits, misses, writes.")
+    cache: dict[str, float] | None = Field(
+        default=None, description="Response cache hits, misses, writes, live calls and unanswered calls."
+    )
     cases: list[CaseResult] = Field(default_factory=list)
 
     # -- figures (computed fields are written to the JSON for readers that do not load this class)
@@ -159,8 +161,16 @@ class RunResult(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def unanswered(self) -> int:
+        """Model calls with no recorded response that were not allowed to run live."""
+        return int((self.cache or {}).get("unanswered", 0))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def gate_passed(self) -> bool | None:
-        return None if self.threshold is None else self.pass_rate >= self.threshold
+        # An unanswered call stands in for a model that is down: the plan is still graded, but a
+        # run that could not hear the model cannot vouch for a prompt, corpus or model change.
+        return None if self.threshold is None else self.pass_rate >= self.threshold and self.unanswered == 0
 
     def evaluator_rates(self) -> dict[str, tuple[int, int]]:
         """evaluator -> (passed, applicable)."""
@@ -542,11 +552,21 @@ def load_threshold(path: Path) -> Threshold:
 
 
 def check_gate(run: RunResult) -> None:
-    if run.threshold is not None and run.pass_rate < run.threshold:
-        raise BelowThreshold(
+    if run.threshold is None:
+        return
+    problems = []
+    if run.pass_rate < run.threshold:
+        problems.append(
             f"eval pass rate {run.pass_rate:.1%} is below the threshold {run.threshold:.1%} "
             f"({run.n_passed}/{run.n_assertions} assertions)"
         )
+    if run.unanswered:
+        problems.append(
+            f"{run.unanswered} model calls had no recorded response and no live budget left: a prompt, corpus, "
+            "engine or model change is not recorded; run `tailor eval --record --prune` and commit evals/recorded/"
+        )
+    if problems:
+        raise BelowThreshold("; ".join(problems))
 
 
 # --------------------------------------------------------------------------- storage
@@ -760,8 +780,9 @@ def markdown_report(run: RunResult) -> str:
     lines.append(f"- Tokens: {tok['prompt']:,} prompt, {tok['completion']:,} completion")
     if run.cache is not None:
         lines.append(
-            f"- Response cache: {run.cache.get('hits', 0)} hits, {run.cache.get('misses', 0)} misses, "
-            f"{run.cache.get('writes', 0)} writes"
+            f"- Response cache: {run.cache.get('hits', 0):.0f} hits, {run.cache.get('misses', 0):.0f} misses, "
+            f"{run.cache.get('writes', 0):.0f} writes, {run.cache.get('live_calls', 0):.0f} live calls, "
+            f"{run.unanswered} unanswered"
         )
     if run.judge_pass_rate is not None:
         lines.append(f"- LLM judge pass rate (not gated): {run.judge_pass_rate:.1%}")

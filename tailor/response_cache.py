@@ -29,6 +29,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -76,6 +77,9 @@ class CacheStats(BaseModel):
     hits: int = 0
     misses: int = 0
     writes: int = 0
+    live_calls: int = 0
+    live_seconds: float = 0.0
+    unanswered: int = 0  # misses with no live call allowed (replay only, or the live budget spent)
 
     @property
     def lookups(self) -> int:
@@ -91,7 +95,12 @@ class ResponseCache:
     """
 
     def __init__(
-        self, *dirs: Path, write_dir: Path | None = None, promote: bool = False, replay_only: bool = False
+        self,
+        *dirs: Path,
+        write_dir: Path | None = None,
+        promote: bool = False,
+        replay_only: bool = False,
+        live_budget_s: float | None = None,
     ) -> None:
         self.dirs: tuple[Path, ...] = tuple(Path(d) for d in dirs)
         self.write_dir: Path | None = Path(write_dir) if write_dir else (self.dirs[0] if self.dirs else None)
@@ -99,6 +108,10 @@ class ResponseCache:
         # Replay only: a miss must not run the model (CI with a stale replay set would take hours);
         # callers check ``replay_only`` or use ``lookup``, which raises ReplayMiss.
         self.replay_only = replay_only
+        # A live budget lets a miss run the model for real until that much model time is
+        # spent, then answers like replay-only: the CI gate checks a changed prompt on real
+        # output without a stale replay set turning a 5-minute job into an hour.
+        self.live_budget_s = live_budget_s
         self.stats = CacheStats()
         self.used: set[str] = set()
         self._lock = threading.Lock()
@@ -153,13 +166,30 @@ class ResponseCache:
         return None
 
     def lookup(self, key: str) -> dict[str, Any] | None:
-        """``get``, except that a miss in replay-only mode raises ReplayMiss (a ModelUnavailable)."""
+        """``get``, except that a miss that may not run the model raises ReplayMiss (a ModelUnavailable).
+
+        That is every miss in replay-only mode, and a miss once the live budget is spent.
+        """
         hit = self.get(key)
-        if hit is None and self.replay_only:
+        if hit is None and (self.replay_only or self.budget_spent()):
+            with self._lock:
+                self.stats.unanswered += 1
+            why = "replay only" if self.replay_only else f"live budget of {self.live_budget_s:.0f} s spent"
             raise ReplayMiss(
-                f"no recorded response for this call (key {key[:12]}); run `tailor eval --record` to refresh"
+                f"no recorded response for this call (key {key[:12]}; {why}); "
+                "run `tailor eval --record` to refresh the replay set"
             )
         return hit
+
+    def budget_spent(self) -> bool:
+        with self._lock:
+            return self.live_budget_s is not None and self.stats.live_seconds >= self.live_budget_s
+
+    def charge(self, seconds: float) -> None:
+        """Count one live model call against the budget (the engine calls this after a miss)."""
+        with self._lock:
+            self.stats.live_calls += 1
+            self.stats.live_seconds = round(self.stats.live_seconds + max(0.0, seconds), 3)
 
     def put(self, key: str, value: dict[str, Any], meta: Mapping[str, Any] | None = None) -> Path | None:
         if self.write_dir is None:
@@ -226,7 +256,11 @@ def cached_call(
     hit = cache.lookup(key)
     if hit is not None:
         return hit, True
-    value = call()
+    started = time.perf_counter()
+    try:
+        value = call()
+    finally:
+        cache.charge(time.perf_counter() - started)
     full_meta = {
         "model": model,
         "prompt_version": prompt_version,
@@ -248,7 +282,11 @@ _env_lock = threading.Lock()
 
 
 def default_cache(
-    settings: Settings | None = None, *, record: bool = False, replay_only: bool = False
+    settings: Settings | None = None,
+    *,
+    record: bool = False,
+    replay_only: bool = False,
+    live_budget_s: float | None = None,
 ) -> ResponseCache:
     """The committed replay set plus the local cache; ``record`` writes to the replay set instead."""
     s = settings or get_settings()
@@ -256,7 +294,7 @@ def default_cache(
     local = s.data_dir / "cache" / "responses"
     if record:
         return ResponseCache(recorded, local, write_dir=recorded, promote=True)
-    return ResponseCache(recorded, local, write_dir=local, replay_only=replay_only)
+    return ResponseCache(recorded, local, write_dir=local, replay_only=replay_only, live_budget_s=live_budget_s)
 
 
 def _env_enabled() -> bool:

@@ -123,6 +123,16 @@ def test_run_scores_cases_and_errors(mixed_cases: Path) -> None:
         check_gate(result)
 
 
+def test_unanswered_model_calls_fail_the_gate_whatever_the_pass_rate(mixed_cases: Path) -> None:
+    result = run(mixed_cases, threshold=0.1)
+    assert result.gate_passed is True
+    stale = result.model_copy(update={"cache": {"hits": 3, "misses": 2, "unanswered": 2}})
+    assert stale.pass_rate == result.pass_rate and stale.gate_passed is False
+    with pytest.raises(BelowThreshold, match="2 model calls had no recorded response"):
+        check_gate(stale)
+    assert json.loads(stale.model_dump_json())["unanswered"] == 2
+
+
 def test_only_filters_cases_and_duplicates_are_refused(mixed_cases: Path, tmp_path: Path) -> None:
     assert [c.name for c in load_cases(mixed_cases, only=["goo*", "empty"]).dataset.cases] == [
         "good",
@@ -190,8 +200,11 @@ def test_response_cache_makes_the_second_run_replay(tmp_path: Path) -> None:
     first = run(cases, task, cache=ResponseCache(tmp_path / "cache"))
     second = run(cases, task, cache=ResponseCache(tmp_path / "cache"))
     assert len(calls) == 2
-    assert first.cache == {"hits": 0, "misses": 2, "writes": 2}
-    assert second.cache == {"hits": 2, "misses": 0, "writes": 0}
+    assert first.cache is not None and second.cache is not None
+    counts = ("hits", "misses", "writes", "live_calls")
+    assert [first.cache[k] for k in counts] == [0, 2, 2, 2]
+    assert [second.cache[k] for k in counts] == [2, 0, 0, 0]
+    assert first.unanswered == second.unanswered == 0
     assert len(list((tmp_path / "cache").glob("*.json"))) == 2
 
 

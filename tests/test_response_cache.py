@@ -54,7 +54,7 @@ def test_put_get_round_trip_as_reviewable_json(tmp_path: Path) -> None:
     record = json.loads(path.read_text(encoding="utf-8"))
     assert record["meta"] == {"step": "intake"} and record["key"] == key
     assert cache.get(key) == {"value": {"seniority": "junior"}}
-    assert cache.stats.model_dump() == {"hits": 1, "misses": 1, "writes": 1}
+    assert cache.stats.model_dump(include={"hits", "misses", "writes"}) == {"hits": 1, "misses": 1, "writes": 1}
     assert list((tmp_path / "c").iterdir()) == [path]  # no temp files or database left behind
 
 
@@ -175,3 +175,31 @@ def test_replay_only_never_runs_the_model(tmp_path: Path) -> None:
         cached_call(model, model="m", prompt_version="p2", corpus_hash="c", messages=MESSAGES, cache=replay)
     assert calls == []
     assert default_cache(get_settings(), replay_only=True).replay_only
+
+
+def test_a_live_budget_runs_the_model_until_spent_then_leaves_calls_unanswered(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path, live_budget_s=0.05)
+    calls: list[int] = []
+
+    def slow_model() -> dict[str, object]:
+        calls.append(1)
+        threading.Event().wait(0.06)
+        return {"value": {"seniority": "mid"}}
+
+    def ask(text: str) -> tuple[dict[str, object], bool]:
+        messages = [{"role": "user", "content": text}]
+        return cached_call(slow_model, model="m", prompt_version="p", corpus_hash="c", messages=messages, cache=cache)
+
+    assert ask("first") == ({"value": {"seniority": "mid"}}, False)  # a miss runs live while budget lasts
+    with pytest.raises(ModelUnavailable, match="live budget of 0 s spent"):
+        ask("second")
+    assert ask("first")[1] is True, "answers already recorded still replay after the budget is spent"
+    assert calls == [1]
+    assert cache.stats.live_calls == 1 and cache.stats.unanswered == 1 and cache.stats.live_seconds >= 0.05
+
+
+def test_replay_only_counts_unanswered_calls(tmp_path: Path) -> None:
+    replay = ResponseCache(tmp_path, replay_only=True)
+    with pytest.raises(ModelUnavailable):
+        replay.lookup(replay.key("m", "p", "c", MESSAGES, Reading))
+    assert replay.stats.unanswered == 1 and replay.stats.live_calls == 0
