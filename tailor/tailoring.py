@@ -121,6 +121,7 @@ def _words(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- tasks
 _WORD = re.compile(r"[\w+#.]+")
+PROMINENCE_PENALTY = 0.02  # per place in the hire's skill list (cosine scores span roughly 0.1-0.6)
 SkillScorer = Callable[[Sequence[str], Sequence[str]], Sequence[Sequence[float]]]
 """``scorer(task_texts, skills)`` -> one row of similarity scores per task, one column per skill."""
 
@@ -141,8 +142,8 @@ def skill_candidates(
 
     Ranking is ours, the choice is the model's. Small models pick the first skill in a
     list whatever the task (measured: Go, gRPC, Protocol Buffers, Java for four unrelated
-    tasks, in list order), so each task gets its own short list, and a skill already
-    offered to an earlier task is moved down so the plan does not lean on one skill.
+    tasks, in list order), so each task gets its own short list, led by the best-fitting
+    skill that does not already lead an earlier task's list: the plan does not lean on one skill.
     """
     skills = list(dict.fromkeys(skills))
     if not tasks or not skills:
@@ -152,15 +153,15 @@ def skill_candidates(
         scores = scorer(texts, skills) if scorer else lexical_scores(texts, skills)
     except Exception:  # ranking is a nicety: any failure falls back to word overlap
         scores = lexical_scores(texts, skills)
-    seen: dict[str, int] = {}  # how many lists each skill is already in
+    led: dict[int, int] = {}  # how many lists each skill already leads
     out: list[list[str]] = []
     for row in scores:
-        by_score = sorted(range(len(skills)), key=lambda j: -float(row[j]))
-        chosen = sorted(by_score, key=lambda j: (seen.get(skills[j], 0), by_score.index(j)))[:k]
-        chosen.sort(key=by_score.index)
-        for j in chosen:
-            seen[skills[j]] = seen.get(skills[j], 0) + 1
-        out.append([skills[j] for j in chosen])
+        # The hire's skills come most prominent first; a small rank penalty keeps a
+        # side skill that happens to share a word with the task from outranking the core stack.
+        by_score = sorted(range(len(skills)), key=lambda j: -(float(row[j]) - PROMINENCE_PENALTY * j))
+        first = min(by_score, key=lambda j: (led.get(j, 0), by_score.index(j)))
+        led[first] = led.get(first, 0) + 1
+        out.append([skills[first], *[skills[j] for j in by_score if j != first][: k - 1]])
     return out
 
 
