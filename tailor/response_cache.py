@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -41,6 +42,7 @@ from pydantic import BaseModel
 from tailor.config import Settings, get_settings
 from tailor.errors import ModelUnavailable
 
+log = logging.getLogger(__name__)
 ENV_FLAG = "TAILOR_RESPONSE_CACHE"
 FORMAT_VERSION = 1
 _KEY_CHARS = 40  # 160 bits of sha256: collisions are not a practical concern, names stay short.
@@ -175,9 +177,11 @@ class ResponseCache:
             with self._lock:
                 self.stats.unanswered += 1
             why = "replay only" if self.replay_only else f"live budget of {self.live_budget_s:.0f} s spent"
+            # No key in the message: it ends up in the plan's review flags, where a run of
+            # hex digits read as a phone number to the personal-data check.
+            log.info("unanswered model call, key %s (%s)", key, why)
             raise ReplayMiss(
-                f"no recorded response for this call (key {key[:12]}; {why}); "
-                "run `tailor eval --record` to refresh the replay set"
+                f"no recorded response for this call ({why}); run `tailor eval --record` to refresh the replay set"
             )
         return hit
 
