@@ -284,6 +284,25 @@ def test_cli_runs_the_engine_on_refused_input(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "junit.xml").exists() and (tmp_path / "r" / "report.md").exists()
 
 
+def test_cli_gate_fails_when_a_model_call_goes_unanswered(tmp_path: Path) -> None:
+    """Real engine, a zero live budget: calls the replay set cannot answer fail the gate, not just lower the rate."""
+    (tmp_path / "threshold.yaml").write_text("min_pass_rate: 0.1\n", encoding="utf-8")
+    out = CliRunner().invoke(
+        app,
+        ["eval", "--cases", str(CASES_DIR / "roles.yaml"), "-k", "backend-junior-python-newgrad",
+         "--threshold", str(tmp_path / "threshold.yaml"), "--no-progress", "--live-budget", "0"],
+    )  # fmt: skip
+    assert isinstance(out.exception, BelowThreshold), out.output
+    assert "model calls had no recorded response" in str(out.exception)
+    run_ = list_runs()[-1]
+    assert run_.gate_passed is False and run_.pass_rate >= 0.1, "the rate alone would have passed"
+
+
+def test_cli_refuses_a_live_budget_with_replay_only() -> None:
+    out = CliRunner().invoke(app, ["eval", "--replay-only", "--live-budget", "60"])
+    assert isinstance(out.exception, BadInput) and "--live-budget" in str(out.exception)
+
+
 # --------------------------------------------------------------------------- the committed cases
 def test_committed_cases_cover_the_brief() -> None:
     loaded = load_cases(CASES_DIR)
