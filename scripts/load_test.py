@@ -201,9 +201,10 @@ class DraftCase:
 def draft_cases(engine_factory: Callable[..., Any], settings: Settings, corpus: Any) -> list[DraftCase]:
     """One case per example background: the confirmed profile (as the UI sends it) and valid
     mocked answers for the summary and the task rewrites of exactly the tasks the engine will ask."""
+    from tailor.engine import skill_scorer
     from tailor.intake import Vocabulary, read_rules, resolve_profile
     from tailor.schema import DraftRequest
-    from tailor.tailoring import pick_tasks_to_tailor
+    from tailor.tailoring import pick_tasks_to_tailor, scripted_task_answer
 
     vocab = Vocabulary.from_corpus(corpus)
     cases: list[DraftCase] = []
@@ -232,16 +233,9 @@ def draft_cases(engine_factory: Callable[..., Any], settings: Settings, corpus: 
             "rationale": "The corpus policy for this level sets the targets; tasks follow the role profile.",
             "focus_areas": skills[:2],
         }
-        rewrites = {
-            "rewrites": [
-                {
-                    "task_id": t.id,
-                    "skill": skill,
-                    "description": f"Use your {skill} experience for this task and note what you learn ({n})",
-                }
-                for n, t in enumerate(asked)
-            ]
-        }
+        rewrites = scripted_task_answer(
+            asked, skills, "Use your {skill} experience for this task and note what you learn ({n}).", skill_scorer
+        )
         cases.append(DraftCase(text, None, overrides, [json.dumps(summary), json.dumps(rewrites)]))
     return cases
 

@@ -32,6 +32,7 @@ from tailor.privacy import redact
 from tailor.prompts import prompt_set_version, render
 from tailor.schema import DraftRequest, HireProfile, Plan, ProgressEvent, ReviewFlag, SourceRef, StepTiming
 from tailor.tailoring import (
+    MAX_SKILLS,
     CallOutcome,
     TailorContext,
     apply_rewrites,
@@ -418,7 +419,7 @@ class Engine:
         if not asked:
             return
         t0 = time.perf_counter()
-        candidates = skill_candidates(asked, hire.skills[:12], skill_scorer)
+        candidates = skill_candidates(asked, hire.skills[:MAX_SKILLS], skill_scorer)
         items = list(zip(asked, candidates, strict=True))
         messages = render("tasks", self.settings.prompts_dir, hire=hire, items=items)
         ctx = TailorContext(self.allowed_urls, _instructions(messages))

@@ -121,6 +121,7 @@ def _words(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- tasks
 _WORD = re.compile(r"[\w+#.]+")
+MAX_SKILLS = 12  # skills offered to the task call; more only lengthen the prompt
 PROMINENCE_PENALTY = 0.02  # per place in the hire's skill list (cosine scores span roughly 0.1-0.6)
 SkillScorer = Callable[[Sequence[str], Sequence[str]], Sequence[Sequence[float]]]
 """``scorer(task_texts, skills)`` -> one row of similarity scores per task, one column per skill."""
@@ -163,6 +164,18 @@ def skill_candidates(
         led[first] = led.get(first, 0) + 1
         out.append([skills[first], *[skills[j] for j in by_score if j != first][: k - 1]])
     return out
+
+
+def scripted_task_answer(
+    tasks: Sequence[Task], skills: Sequence[str], how: str, scorer: SkillScorer | None = None
+) -> dict[str, dict[str, str]]:
+    """A valid answer to the task call, for mocked models (tests, the load test, demos).
+
+    Each task takes the first skill of the shortlist the engine will offer it; ``how`` may use
+    ``{n}`` (task number) and ``{skill}``. Pass the engine's scorer to match its shortlists.
+    """
+    lists = skill_candidates(tasks, list(skills)[:MAX_SKILLS], scorer)
+    return {f"task_{n}": {"skill": c[0], "how": how.format(n=n, skill=c[0])} for n, c in enumerate(lists, start=1)}
 
 
 def rewrite_model(candidates: Sequence[Sequence[str]], ctx: TailorContext | None = None) -> type[BaseModel]:

@@ -27,12 +27,9 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     reset_settings()
 
 
-def task_answers(
-    asked: list[Any], skills: list[str], how: str = "Use it on the first change you ship ({n})."
-) -> dict[str, Any]:
-    """A valid answer to the task-tailoring call: each task's first candidate skill and a sentence."""
+def task_answers(asked: list[Any], skills: list[str], how: str = "Use it on the first change you ship ({n}).") -> Any:
+    """A valid answer to the task-tailoring call, matching the engine's shortlists."""
     from tailor.engine import skill_scorer
-    from tailor.tailoring import skill_candidates
+    from tailor.tailoring import scripted_task_answer
 
-    candidates = skill_candidates(asked, skills[:12], skill_scorer)
-    return {f"task_{n}": {"skill": c[0], "how": how.format(n=n, skill=c[0])} for n, c in enumerate(candidates, start=1)}
+    return scripted_task_answer(asked, skills, how, skill_scorer)

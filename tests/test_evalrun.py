@@ -287,10 +287,13 @@ def test_cli_runs_the_engine_on_refused_input(tmp_path: Path) -> None:
 def test_cli_gate_fails_when_a_model_call_goes_unanswered(tmp_path: Path) -> None:
     """Real engine, a zero live budget: calls the replay set cannot answer fail the gate, not just lower the rate."""
     (tmp_path / "threshold.yaml").write_text("min_pass_rate: 0.1\n", encoding="utf-8")
+    # A background no recording has seen, so the committed replay set cannot answer its calls.
+    fresh = junior_case("fresh", f"Junior Backend Engineer, {tmp_path.name}, FastAPI")
+    cases = write_cases(tmp_path / "cases", [fresh])
     out = CliRunner().invoke(
         app,
-        ["eval", "--cases", str(CASES_DIR / "roles.yaml"), "-k", "backend-junior-python-newgrad",
-         "--threshold", str(tmp_path / "threshold.yaml"), "--no-progress", "--live-budget", "0"],
+        ["eval", "--cases", str(cases), "--threshold", str(tmp_path / "threshold.yaml"), "--no-progress",
+         "--live-budget", "0"],
     )  # fmt: skip
     assert isinstance(out.exception, BelowThreshold), out.output
     assert "model calls had no recorded response" in str(out.exception)
