@@ -363,6 +363,20 @@ def resolve_profile(
                 "planned against the backend profile. Pick the right role.",
             )
         )
+    elif (
+        request.role_family is None
+        and seniority not in ("manager", "director")
+        and (rules.role_evidence or "").startswith("skills overlap")
+    ):
+        # A title the corpus does not know (a technical writer, a designer), or none at all,
+        # would otherwise be planned as whichever profile shares the most skills, silently.
+        flags.append(
+            ReviewFlag(
+                field="hire.role_family",
+                reason=f"the current title matches no role profile in the corpus; planned as {family} "
+                "by skill overlap. Confirm the role or pick another.",
+            )
+        )
     if seniority in ("manager", "director") and request.role_family is None:
         family = "management"
 

@@ -87,6 +87,16 @@ def test_unknown_role_is_flagged() -> None:
     assert any(f.field == "hire.role_family" for f in result.flags)
 
 
+def test_a_title_the_corpus_lacks_is_flagged_even_when_skills_pick_a_profile() -> None:
+    writer = "Technical Writer\n6 years writing API docs with OpenAPI, Git, Python and PostgreSQL examples."
+    result = _profile(writer)
+    flags = [f for f in result.flags if f.field == "hire.role_family"]
+    assert flags and "matches no role profile" in flags[0].reason
+    assert result.profile.role_family in flags[0].reason, "the reviewer sees what it was planned as"
+    # a title the corpus knows is not flagged
+    assert not [f for f in _profile(SENIOR).flags if f.field == "hire.role_family"]
+
+
 @pytest.mark.parametrize(
     ("title", "level"),
     [
