@@ -1,10 +1,10 @@
 """Tailor: the model personalises a grounded skeleton, in calls small enough for a local model.
 
 Response models are built at run time so the grammar itself limits the model
-to what is real: a ``Literal`` of the skeleton's task ids and of the hire's own
-skills. Validators reject text that links outside the corpus, leaks personal
-data, echoes instructions or does not use the skill it claims; instructor
-re-asks, and what still fails keeps the skeleton text, flagged for review.
+to what is real: one field per asked task, each with a ``Literal`` of the hire's
+own skills that fit it. Validators reject text that links outside the corpus,
+leaks personal data, echoes instructions or assumes the hire's gender; a hosted
+model is re-asked, and what still fails keeps the skeleton text, flagged for review.
 """
 
 from __future__ import annotations
@@ -56,14 +56,12 @@ def _literal(values: Sequence[str]) -> Any:
     return Literal[tuple(values)]
 
 
-def _checker(ctx: TailorContext | None, must_mention: str | None = None) -> Callable[[str], str]:
+def _checker(ctx: TailorContext | None) -> Callable[[str], str]:
     def check(text: str) -> str:
         text = whole_sentences(text)
         if ctx is None:
             return text
-        problems = text_problems(
-            text, allowed_urls=ctx.allowed_urls, instructions=ctx.instructions, must_mention=must_mention
-        )
+        problems = text_problems(text, allowed_urls=ctx.allowed_urls, instructions=ctx.instructions)
         if _GENDERED.search(text):
             problems.append("assumes the hire's gender; write 'you' or 'the hire'")
         if problems:
@@ -75,6 +73,11 @@ def _checker(ctx: TailorContext | None, must_mention: str | None = None) -> Call
 
 _GENDERED = re.compile(r"(?i)\b(?:he|she|his|him|hers|himself|herself)\b")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_WORD = re.compile(r"[\w+#.]+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 def whole_sentences(text: str, min_chars: int = 20) -> str:
@@ -105,7 +108,6 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
         if skills
         else (list[str], Field(default_factory=list, max_length=0))
     )
-
     return create_model(
         "PlanSummary",
         summary=(str, Field(min_length=40, max_length=450)),
@@ -115,12 +117,7 @@ def summary_model(skills: Sequence[str], ctx: TailorContext | None = None) -> ty
     )
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 # --------------------------------------------------------------------------- tasks
-_WORD = re.compile(r"[\w+#.]+")
 MAX_SKILLS = 12  # skills offered to the task call; more only lengthen the prompt
 PROMINENCE_PENALTY = 0.02  # per place in the hire's skill list (cosine scores span roughly 0.1-0.6)
 SkillScorer = Callable[[Sequence[str], Sequence[str]], Sequence[Sequence[float]]]
@@ -131,8 +128,8 @@ def lexical_scores(task_texts: Sequence[str], skills: Sequence[str]) -> list[lis
     """Word overlap, for when the embedder cannot load: crude, but it never fails."""
     rows = []
     for text in task_texts:
-        words = set(_WORD.findall(text.lower()))
-        rows.append([len(words & set(_WORD.findall(s.lower()))) / (1 + len(s.split())) for s in skills])
+        words = set(_words(text))
+        rows.append([len(words & set(_words(s))) / (1 + len(s.split())) for s in skills])
     return rows
 
 
@@ -203,7 +200,6 @@ def rewrite_model(candidates: Sequence[Sequence[str]], ctx: TailorContext | None
     fields: dict[str, Any] = {}
     for i, skills in enumerate(candidates, start=1):
         own_words = _own_words_check(skills)
-
         item = create_model(
             f"Task{i}Tailoring",
             skill=(_literal(list(skills)), ...),
@@ -224,12 +220,7 @@ def rewrite_model(candidates: Sequence[Sequence[str]], ctx: TailorContext | None
     return create_model(
         "TaskRewrites",
         __base__=TaskRewritesBase,
-        __validators__=cast(
-            dict[str, Any],
-            {
-                "some_kept": model_validator(mode="after")(some_kept),
-            },
-        ),
+        __validators__=cast(dict[str, Any], {"some_kept": model_validator(mode="after")(some_kept)}),
         **fields,
     )
 
