@@ -997,7 +997,8 @@ class EvalJob:
 def start_eval_run(model: str, only: Sequence[str] = ()) -> EvalJob:
     """Load the cases (errors raise here, on the page), then draft and evaluate them in the background."""
 
-    from tailor.evalrun import EngineTask, load_cases, run_eval, runs_dir, save_run
+    from tailor.evalrun import EngineTask, load_cases, load_threshold, run_eval, runs_dir, save_run
+    from tailor.response_cache import default_cache
 
     settings = get_settings()
     loaded = load_cases(settings.evals_dir / "cases", only=only)
@@ -1012,7 +1013,18 @@ def start_eval_run(model: str, only: Sequence[str] = ()) -> EvalJob:
 
     def work() -> None:
         try:
-            run = run_eval(loaded, counted, settings=settings, model=model or None, progress=False)
+            # Same as `tailor eval`: recorded and cached answers replay, so a re-run takes seconds.
+            threshold_file = settings.evals_dir / "threshold.yaml"
+            threshold = load_threshold(threshold_file).min_pass_rate if threshold_file.exists() else None
+            run = run_eval(
+                loaded,
+                counted,
+                settings=settings,
+                model=model or None,
+                progress=False,
+                cache=default_cache(settings),
+                threshold=threshold,
+            )
             job.run_path = save_run(run, runs_dir(settings))[0]
         except TailorError as exc:
             job.error = exc.message

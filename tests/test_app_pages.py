@@ -595,6 +595,7 @@ def test_evals_page_runs_the_suite_in_the_background(world: World) -> None:
     assert "Run saved" in texts(at.success), texts(at.error)
     runs = list_runs(get_settings())
     assert [r.n_cases for r in runs] == [2]
+    assert runs[0].gate_passed is True, "the page gates on the committed threshold, as `tailor eval` does"
     cases = at.dataframe[1].value  # [0] is the history, [1] the chosen run's cases
     assert set(cases["case"]) == {"empty-background", "whitespace-only"}
 
