@@ -149,33 +149,38 @@ def normalise_text(text: str) -> str:
     return stripped
 
 
+_LABELLED_TITLE = re.compile(r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$")
+# German compounds ("Softwareentwicklerin") and feminine forms carry the title word inside a longer word.
+_TITLE_WORDS = (
+    r"(?i)(?:\b(?:engineer|developer|programmer|manager|scientist|architect|sre|analyst|tester|intern|lead|"
+    r"director|ingeniera?|desarrollador[a]?|d[ée]veloppeu(?:r|se))\b|(?:ingenieur|entwickler)(?:in)?\b)"
+)
+_HEAD_LINES = 8  # a résumé states the current title at the top
+_AMBITION = re.compile(r"(?i)\b(aspir|want|hope|goal|looking to|ambition|next step|become)\w*")
+
+
 def _current_title(text: str) -> str | None:
-    """The first line that reads like a job title; ambitions ("aspiring staff engineer") are skipped."""
-    labelled = re.search(r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$", text)
+    """The current job title: a labelled line or a title-like line near the top, else a labelled line anywhere.
+
+    Ambitions ("aspiring staff engineer") are skipped. A "Title:" line deep in a long CV
+    (an appendix, a past project) must not beat the headline.
+    """
+    head = "\n".join(text.splitlines()[:_HEAD_LINES])
+    labelled = _LABELLED_TITLE.search(head)
     if labelled:
         return labelled.group(1).strip()[:120]
-    for line in text.splitlines()[:8]:
+    for line in text.splitlines()[:_HEAD_LINES]:
         line = line.strip(" -*#\t")
-        if not line or len(line) > 120:
+        if not line or len(line) > 120 or _AMBITION.search(line):
             continue
-        if re.search(r"(?i)\b(aspir|want|hope|goal|looking to|ambition|next step|become)\w*", line):
-            continue
-        if re.search(
-            r"(?i)\b(engineer|developer|programmer|manager|scientist|architect|sre|analyst|tester|"
-            r"intern|lead|director|ingenieur|entwickler|ingeniero|desarrollador|développeur)\b",
-            line,
-        ):
+        if re.search(_TITLE_WORDS, line):
             # "Jane Doe — Senior Backend Engineer": keep the part with the title words
-            parts = re.split(r"\s[—–|\-]\s|,\s", line)
-            for part in parts:
-                if re.search(
-                    r"(?i)(engineer|developer|manager|scientist|architect|sre|intern|lead|director|"
-                    r"ingenieur|entwickler|ingeniero|desarrollador)",
-                    part,
-                ):
+            for part in re.split(r"\s[—–|\-]\s|,\s", line):
+                if re.search(_TITLE_WORDS, part):
                     return part.strip()
             return line
-    return None
+    labelled = _LABELLED_TITLE.search(text)
+    return labelled.group(1).strip()[:120] if labelled else None
 
 
 def seniority_from_title(title: str) -> Seniority | None:

@@ -87,6 +87,20 @@ def test_unknown_role_is_flagged() -> None:
     assert any(f.field == "hire.role_family" for f in result.flags)
 
 
+def test_the_headline_title_beats_a_labelled_line_deep_in_the_cv() -> None:
+    cv = "Staff Data Engineer\n12 years of experience.\n" + "Built pipelines.\n" * 30 + "Title: Junior Analyst (2009)\n"
+    assert read_rules(cv, VOCAB).title == "Staff Data Engineer"
+    assert read_rules("Title: Senior QA Engineer\nTests things for 8 years.", VOCAB).title == "Senior QA Engineer"
+    assert read_rules("Summary\n" * 9 + "Role: Platform Engineer", VOCAB).title == "Platform Engineer"
+
+
+@pytest.mark.parametrize(
+    "title", ["Backend-Entwicklerin", "Senior Softwareentwickler", "Ingeniera de datos", "Desarrolladora móvil"]
+)
+def test_compound_and_feminine_titles_are_read(title: str) -> None:
+    assert read_rules(f"{title}\nSeit 2016 in der Softwareentwicklung, 8 Jahre.", VOCAB).title == title
+
+
 def test_a_title_the_corpus_lacks_is_flagged_even_when_skills_pick_a_profile() -> None:
     writer = "Technical Writer\n6 years writing API docs with OpenAPI, Git, Python and PostgreSQL examples."
     result = _profile(writer)
