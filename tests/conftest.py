@@ -10,7 +10,7 @@ import pytest
 
 from tailor.config import PROJECT_ROOT, reset_settings
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.model", "tests.fixtures.index"]
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.model", "tests.fixtures.index", "tests.fixtures.faults"]
 
 CORPUS_DIR = PROJECT_ROOT / "corpus"
 

@@ -37,7 +37,6 @@ from tests.fixtures.db import PASSWORD
 from tests.test_hardening_faults import (
     CORPUS,
     CallSpy,
-    FaultServer,
     closed_url,
     model_settings,
     valid_answers,
@@ -52,19 +51,6 @@ def spy() -> Iterator[CallSpy]:
         yield calls
     finally:
         litellm.callbacks.remove(calls)
-
-
-@pytest.fixture
-def fault_server() -> Iterator[Any]:
-    servers: list[FaultServer] = []
-
-    def start(mode: str) -> FaultServer:
-        servers.append(FaultServer(mode))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def database_text(service: ReviewService) -> str:

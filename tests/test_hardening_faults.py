@@ -24,7 +24,6 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from tailor.tailoring import pick_tasks_to_tailor
 from tailor.validate import plan_problems, text_problems
 from tests.conftest import CORPUS_DIR, task_answers
 from tests.fixtures.db import make_plan
+from tests.fixtures.faults import connection_error, rate_limit_error, server_error, timeout_error
 from tests.fixtures.model import free_port
 
 CORPUS = load_corpus(CORPUS_DIR)
@@ -148,69 +148,6 @@ def spy() -> Iterator[CallSpy]:
         yield calls
     finally:
         litellm.callbacks.remove(calls)
-
-
-class FaultServer:
-    """An OpenAI-compatible endpoint on loopback that fails on purpose and records every request.
-
-    Modes: ``500``, ``429``, ``400``, ``hang`` (accepts, never answers), ``reflect401`` (a 401 whose
-    message repeats the bearer token, as some providers do), ``reflect500`` (repeats all headers).
-    """
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.requests: list[dict[str, Any]] = []
-        self.release = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server.requests.append(
-                    {"at": time.monotonic(), "headers": dict(self.headers), "body": json.loads(raw or b"{}")}
-                )
-                if server.mode == "hang":
-                    server.release.wait(60)
-                    return
-                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                code, message = {
-                    "400": (400, "bad request"),
-                    "429": (429, "rate limit reached, slow down"),
-                    "reflect401": (401, f"Incorrect API key provided: {token}"),
-                    "reflect500": (500, f"upstream failed for request headers {dict(self.headers)}"),
-                }.get(server.mode, (500, "internal server error"))
-                body = json.dumps({"error": {"message": message, "type": "server_error"}}).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def fault_server() -> Iterator[Any]:
-    servers: list[FaultServer] = []
-
-    def start(mode: str) -> FaultServer:
-        servers.append(FaultServer(mode))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def flags_by_field(plan: Plan) -> dict[str, str]:
@@ -686,22 +623,6 @@ def test_non_english_resumes_draft_redact_and_export(lang: str, spy: CallSpy, is
 
 
 # =========================================================================== model faults (mocked)
-def _timeout() -> Exception:
-    return litellm.Timeout(message="Request timed out", model="mock-model", llm_provider="openai")
-
-
-def _refused() -> Exception:
-    return litellm.APIConnectionError(message="Connection refused", model="mock-model", llm_provider="openai")
-
-
-def _server() -> Exception:
-    return litellm.InternalServerError(message="upstream exploded", model="mock-model", llm_provider="openai")
-
-
-def _rate_limit() -> Exception:
-    return litellm.RateLimitError(message="slow down", model="mock-model", llm_provider="openai")
-
-
 def _truncated() -> dict[str, Any]:
     return {
         "choices": [{"message": {"role": "assistant", "content": '{"summary": "This plan'}, "finish_reason": "length"}],
@@ -711,10 +632,10 @@ def _truncated() -> dict[str, Any]:
 
 FAULTS: dict[str, tuple[Any, bool]] = {
     # kind: (what the model does on every attempt, transient -> retried with backoff)
-    "timeout": (_timeout, True),
-    "connection": (_refused, True),
-    "server": (_server, True),
-    "rate_limit": (_rate_limit, True),
+    "timeout": (timeout_error, True),
+    "connection": (connection_error, True),
+    "server": (server_error, True),
+    "rate_limit": (rate_limit_error, True),
     "validation": (lambda: '{"unexpected": "shape"}', False),
     "truncated": (_truncated, False),
 }
@@ -760,7 +681,7 @@ def test_a_transient_fault_then_an_answer_recovers(spy: CallSpy, isolated_settin
     settings_ = model_settings(model_retries=2)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
     summary, tasks = valid_answers(settings_, request)
-    engine = Engine(settings_, corpus=CORPUS, mock_responses=[[_rate_limit(), _server(), summary], tasks])
+    engine = Engine(settings_, corpus=CORPUS, mock_responses=[[rate_limit_error(), server_error(), summary], tasks])
     plan = engine.draft(request)
     assert "summary" not in flags_by_field(plan) and plan.summary == json.loads(summary)["summary"]
     assert plan.provenance.retries == 2 and len(spy.calls) == 4
@@ -769,7 +690,9 @@ def test_a_transient_fault_then_an_answer_recovers(spy: CallSpy, isolated_settin
 def test_a_faulted_draft_is_saved_with_its_flags(
     service: ReviewService, manager: UserOut, isolated_settings: Path
 ) -> None:
-    engine = Engine(model_settings(), corpus=CORPUS, mock_responses=[_refused(), _refused(), _refused()])
+    engine = Engine(
+        model_settings(), corpus=CORPUS, mock_responses=[connection_error(), connection_error(), connection_error()]
+    )
     intake = service.save_intake(manager, BACKGROUND, "Priya Raman")
     plan = engine.draft(service.get_intake(manager, intake).draft_request())
     detail = service.create_plan_from_draft(manager, intake, plan)
@@ -875,7 +798,7 @@ def test_an_engine_crash_after_the_skeleton_keeps_the_intake(
 
     monkeypatch.setattr("tailor.engine.plan_problems", crash)  # a bug in the last step
     intake_id = service.save_intake(manager, BACKGROUND, "Priya Raman")
-    engine = Engine(model_settings(), corpus=CORPUS, mock_responses=[_refused()] * 3)
+    engine = Engine(model_settings(), corpus=CORPUS, mock_responses=[connection_error()] * 3)
     seen: list[ProgressEvent] = []
     with pytest.raises(RuntimeError):
         for event in engine.draft_events(service.get_intake(manager, intake_id).draft_request()):

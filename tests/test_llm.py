@@ -24,6 +24,7 @@ from tailor.llm import (
     structured_call,
     tighten_gbnf,
 )
+from tests.fixtures.faults import connection_error, rate_limit_error, server_error, timeout_error
 from tests.fixtures.model import SMALL_LOCAL_MODEL_ID
 
 MSGS = [{"role": "user", "content": "Jane: senior backend engineer, 8 years of Python and Go."}]
@@ -113,22 +114,6 @@ def test_non_json_is_a_validation_failure() -> None:
 
 
 # --------------------------------------------------------------------------- transient failures
-def _timeout() -> Exception:
-    return litellm.Timeout(message="Request timed out", model="m", llm_provider="openai")
-
-
-def _connection() -> Exception:
-    return litellm.APIConnectionError(message="Connection refused", model="m", llm_provider="openai")
-
-
-def _rate_limit() -> Exception:
-    return litellm.RateLimitError(message="slow down", model="m", llm_provider="openai")
-
-
-def _server() -> Exception:
-    return litellm.InternalServerError(message="upstream exploded", model="m", llm_provider="openai")
-
-
 def _auth() -> Exception:
     return litellm.AuthenticationError(message="bad key", model="m", llm_provider="openai")
 
@@ -136,10 +121,10 @@ def _auth() -> Exception:
 @pytest.mark.parametrize(
     ("make", "kind", "retried"),
     [
-        (_timeout, "timeout", True),
-        (_connection, "connection", True),
-        (_rate_limit, "rate_limit", True),
-        (_server, "server", True),
+        (timeout_error, "timeout", True),
+        (connection_error, "connection", True),
+        (rate_limit_error, "rate_limit", True),
+        (server_error, "server", True),
         (_auth, "auth", False),
         (lambda: RuntimeError("weird failure"), "server", True),  # litellm wraps it as a mock 500
     ],
@@ -155,14 +140,14 @@ def test_provider_errors_become_model_call_failed(make: Any, kind: str, retried:
 
 def test_transient_error_then_success() -> None:
     server = settings(model="openai/local", api_base="http://127.0.0.1:9/v1", api_key=SecretStr("sk-none"))
-    result = structured_call(Profile, MSGS, settings=server, mock_response=[_rate_limit(), VALID])
+    result = structured_call(Profile, MSGS, settings=server, mock_response=[rate_limit_error(), VALID])
     assert result.value.years == 8
     assert result.retries == 1
 
 
 def test_local_timeouts_are_not_retried() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=_timeout())
+        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=timeout_error())
     assert info.value.kind == "timeout"
     assert info.value.retries == 0
 
