@@ -251,6 +251,14 @@ if hire is not None:
                         log_box.markdown(ui.event_line(event))
                         if event.kind == "skeleton":
                             status.update(label="Grounded plan ready — tailoring it to the hire…")
+                        if event.kind == "queued":
+                            ahead = event.detail.get("position", 0)
+                            # The local model serves one draft at a time; others wait their turn, in order.
+                            status.update(
+                                label=f"Grounded plan ready — in line for the local model ({ahead} ahead)…"
+                                if ahead
+                                else "Grounded plan ready — tailoring it to the hire…"
+                            )
                         if event.plan is not None and event.kind in ("skeleton", "tailored"):
                             preview.dataframe(ui.preview_frame(event.plan), hide_index=True, height=260)
 

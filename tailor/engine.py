@@ -18,11 +18,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
-from tailor import __version__
+from tailor import __version__, response_cache
 from tailor.compose import compose
 from tailor.config import Settings, get_settings
 from tailor.corpus import URL_RE, Corpus, load_corpus
@@ -47,6 +47,9 @@ from tailor.tailoring import (
 )
 from tailor.validate import plan_problems
 
+if TYPE_CHECKING:
+    from tailor.localworker import Ticket
+
 log = logging.getLogger(__name__)
 SUMMARY_SKILLS = 6  # a longer list was copied back whole by small models
 
@@ -62,6 +65,8 @@ class _Run:
     fallbacks: list[str] = field(default_factory=list)
     model_failures: list[str] = field(default_factory=list)
     model_calls: int = 0
+    crashed: str | None = None
+    """Set when the local model crashed: the rest of this draft keeps its grounded text."""
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -126,11 +131,13 @@ class Engine:
         max_tokens: int,
     ) -> CallOutcome:
         """One model call through litellm, answered from the response cache when every key part matches."""
-        from tailor import response_cache
         from tailor.llm import is_local_model, structured_call
 
         run.prompts.append(messages)
         run.model_calls += 1
+        if run.crashed is not None:
+            run.model_failures.append(run.crashed)
+            return CallOutcome(value=None, error=run.crashed)
         cache = response_cache.active()
         key = None
         meta = {
@@ -173,6 +180,9 @@ class Engine:
             if cache is not None:
                 cache.charge(time.perf_counter() - live_started)
             run.model_failures.append(str(exc))
+            if getattr(exc, "kind", None) == "crashed":
+                # Calling again would restart the worker mid-draft and may crash it again; the next draft restarts it.
+                run.crashed = _scrub(str(exc))
             # The model's own failures (invalid or truncated output) are answers for this input and
             # replay like answers; a timeout or a refused connection says nothing about the input.
             if cache is not None and key is not None and getattr(exc, "kind", None) in ("validation", "truncated"):
@@ -268,39 +278,52 @@ class Engine:
         plan = self._compose(ruled.profile, sources, flags, model, run, redaction.total)
         yield event("skeleton", "grounded skeleton ready", plan=plan.model_copy(deep=True))
 
-        # 3. the model reads the profile too; the rules cross-check it (see intake.resolve_profile)
-        hire = ruled.profile
-        if not (request.role_family and request.seniority and request.skills is not None):
-            t0 = time.perf_counter()
-            messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
-            outcome = self._call(run, model, ModelReading, messages, 200)
-            self._timing(run, "intake", t0, outcome)
-            if isinstance(outcome.value, ModelReading):
-                read = resolve_profile(request, rules, outcome.value, model_text, self.vocab)
-                hire = read.profile
-                if self._structure(hire) != self._structure(ruled.profile):
-                    # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
-                    flags = list(read.flags)
-                    sources = self._retrieve(hire, run, flags)
-                    plan = self._compose(hire, sources, flags, model, run, redaction.total)
+        # 3-4. the model's part: one draft at a time on a local model, in order of arrival
+        ticket = self._join_queue(model)
+        try:
+            if ticket is not None:
+                yield from self._wait_turn(ticket, event)
+            # 3. the model reads the profile too; the rules cross-check it (see intake.resolve_profile)
+            hire = ruled.profile
+            if rules.certain and not (request.role_family and request.seniority and request.skills is not None):
+                # The rules read title, level, years and role; the summary is written from them, by design.
+                plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+                yield event("profile", f"the rules are certain: {self._describe(hire)}; the model is not asked")
+            elif not (request.role_family and request.seniority and request.skills is not None):
+                t0 = time.perf_counter()
+                messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
+                outcome = self._call(run, model, ModelReading, messages, 200)
+                self._timing(run, "intake", t0, outcome)
+                if isinstance(outcome.value, ModelReading):
+                    read = resolve_profile(request, rules, outcome.value, model_text, self.vocab)
+                    hire = read.profile
+                    if self._structure(hire) != self._structure(ruled.profile):
+                        # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
+                        flags = list(read.flags)
+                        sources = self._retrieve(hire, run, flags)
+                        plan = self._compose(hire, sources, flags, model, run, redaction.total)
+                    else:
+                        plan.hire = hire
+                        plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+                    yield event(
+                        "profile",
+                        f"the model read: {self._describe(hire)}",
+                        profile=hire,
+                        plan=plan.model_copy(deep=True),
+                    )
                 else:
-                    plan.hire = hire
-                    plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
-                yield event(
-                    "profile",
-                    f"the model read: {self._describe(hire)}",
-                    profile=hire,
-                    plan=plan.model_copy(deep=True),
-                )
-            else:
-                run.fallbacks.append("intake: rules only")
-                plan.review_flags.append(
-                    ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
-                )
+                    run.fallbacks.append("intake: rules only")
+                    plan.review_flags.append(
+                        ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
+                    )
 
-        # 4. tailor, in small calls
-        yield from self._tailor_summary(plan, hire, model, run, event)
-        yield from self._tailor_tasks(plan, hire, model, run, event)
+            # 4. tailor, in small calls
+            yield from self._tailor_summary(plan, hire, model, run, event)
+            yield from self._tailor_tasks(plan, hire, model, run, event)
+
+        finally:
+            if ticket is not None:
+                ticket.leave()
 
         # 5. validate the whole
         t0 = time.perf_counter()
@@ -315,6 +338,31 @@ class Engine:
         if run.model_calls and len(run.model_failures) == run.model_calls:
             yield event("warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True})
         yield event("done", "plan ready", plan=plan)
+
+    # ------------------------------------------------------------------ the local model's queue
+    def _join_queue(self, model: str) -> Ticket | None:
+        """A place in line for the local model's worker; hosted models take concurrent calls."""
+        from tailor import llm
+
+        if not llm.is_local_model(model):
+            return None
+        return llm.local_worker(llm.local_model_name(model), self.settings).queue.join()
+
+    @staticmethod
+    def _wait_turn(ticket: Ticket, event: Any) -> Iterator[ProgressEvent]:
+        """Yield the draft's place in line every second until its turn comes."""
+        shown = -1
+        while not ticket.wait(timeout=1.0):
+            ahead = ticket.position
+            if ahead != shown:
+                shown = ahead
+                yield event(
+                    "queued",
+                    f"waiting for the local model: {ahead} draft{'s' if ahead != 1 else ''} ahead",
+                    detail={"position": ahead},
+                )
+        if shown >= 0:
+            yield event("queued", "the local model is yours now", detail={"position": 0})
 
     # ------------------------------------------------------------------ steps
     @staticmethod

@@ -85,6 +85,20 @@ class RuleReading(BaseModel):
     situation: Situation = "standard"
     name: str | None = Field(default=None, description="A name the résumé opens with, to redact.")
 
+    @property
+    def certain(self) -> bool:
+        """A clear title word, stated years and a role from the title: nothing left for a model to read.
+
+        The model's reading then only costs time (about 29 s on the 0.5B model) and, when
+        it disagrees, can only be wrong: measured, it read a 9-year senior as an intern.
+        """
+        return (
+            self.title_seniority is not None
+            and self.years is not None
+            and self.role_family is not None
+            and (self.role_evidence or "").startswith("title ")
+        )
+
 
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+"
 _NAME_LINE = re.compile(

@@ -2,8 +2,10 @@
 
 Three kinds of model, one entry point (``structured_call``):
 
-* ``local/<name>``: the offline GGUF model run in-process by llama-cpp-python, behind a
-  litellm ``CustomLLM`` registered as provider ``local``. Data never leaves the machine.
+* ``local/<name>``: the offline GGUF model, run by llama-cpp-python in a supervised worker
+  process on 127.0.0.1 (``tailor.localworker``), behind a litellm ``CustomLLM`` registered
+  as provider ``local``. Data never leaves the machine, and a crash in native code costs
+  one draft its tailoring, never the process that serves people.
 * ``openai/<anything>`` with ``api_base`` set: an OpenAI-compatible server, typically
   ``tailor model serve`` (``python -m llama_cpp.server``). That server rejects
   ``response_format`` ``json_schema`` but accepts ``json_object`` with a ``schema`` key,
@@ -17,7 +19,6 @@ the engine can act on (``truncated`` and ``validation`` usually mean "flag for r
 from __future__ import annotations  # noqa: I001  (tailor.config must be imported before litellm)
 
 import asyncio
-import atexit
 import copy
 import json
 import logging
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import tailor.config  # noqa: F401  (sets LITELLM_LOCAL_MODEL_COST_MAP before litellm is imported)
@@ -50,17 +51,23 @@ from litellm.types.utils import ModelResponse, Usage
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from tailor import localmodel
-
-if TYPE_CHECKING:
-    from llama_cpp import Llama
+from tailor import localmodel, localworker
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
 FailureKind = Literal[
-    "timeout", "connection", "rate_limit", "server", "validation", "truncated", "auth", "unavailable", "other"
+    "timeout",
+    "connection",
+    "rate_limit",
+    "server",
+    "validation",
+    "truncated",
+    "auth",
+    "unavailable",
+    "crashed",
+    "other",
 ]
 TRANSIENT_KINDS: frozenset[FailureKind] = frozenset({"timeout", "connection", "rate_limit", "server"})
 LOCAL_PROVIDER = "local"
@@ -142,6 +149,13 @@ def _schema_gbnf(schema_json: str) -> str:
     return tighten_gbnf(json_schema_to_gbnf(schema_json))
 
 
+@lru_cache(maxsize=1)
+def _json_gbnf() -> str:
+    from llama_cpp.llama_grammar import JSON_GBNF
+
+    return tighten_gbnf(JSON_GBNF)
+
+
 def _schema_from_response_format(response_format: Any) -> dict[str, Any] | None:
     """The JSON schema inside an OpenAI ``response_format``, whichever shape it came in."""
     if not isinstance(response_format, dict):
@@ -156,53 +170,31 @@ def _schema_from_response_format(response_format: Any) -> dict[str, Any] | None:
     return None
 
 
-class _Deadline(Exception):
-    pass
+class WorkerCrashedError(CustomLLMError):
+    """The local model's worker process died mid-call: not retried, the draft keeps its grounded plan."""
 
 
-# llama.cpp contexts are not thread-safe; one lock covers loading and generating.
-_LLAMA_LOCK = threading.RLock()
-_LLAMAS: dict[tuple[str, int, int], Llama] = {}
-
-
-def _load_llama(path: Path, n_ctx: int, n_threads: int) -> tuple[Llama, float]:
-    """The cached Llama for this file and shape, and the seconds spent loading it (0 if cached)."""
-    key = (str(path), n_ctx, n_threads)
-    with _LLAMA_LOCK:
-        llama = _LLAMAS.get(key)
-        if llama is not None:
-            return llama, 0.0
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ModelUnavailable(
-                "llama-cpp-python is not installed; install the `local` extra to run local models"
-            ) from exc
-        started = time.perf_counter()
-        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
-        _LLAMAS[key] = llama
-        return llama, time.perf_counter() - started
+def _worker(path: Path, settings: Settings, n_ctx: int, n_threads: int) -> localworker.LocalWorker:
+    return localworker.worker_for(path, n_ctx, n_threads, log_dir=settings.data_dir / "logs")
 
 
 def load_local_model(name: str, settings: Settings | None = None) -> float:
-    """Load (or find loaded) a local model now; the seconds it took, 0.0 if it was loaded."""
+    """Start (or find running) the worker for a local model; the seconds it took, 0.0 if it was up."""
     settings = settings or get_settings()
     path = localmodel.require_model(name, settings)
-    _, seconds = _load_llama(path, settings.local_context, localmodel.thread_count(settings))
-    return seconds
+    return _worker(path, settings, settings.local_context, localmodel.thread_count(settings)).ensure_running()
+
+
+def local_worker(name: str, settings: Settings | None = None) -> localworker.LocalWorker:
+    """This process's worker for a local model (created, not started): its queue, pid and health."""
+    settings = settings or get_settings()
+    path = localmodel.model_path(name, settings)
+    return _worker(path, settings, settings.local_context, localmodel.thread_count(settings))
 
 
 def unload_local_models() -> None:
-    """Free every loaded model (tests, long-lived processes switching models, exit)."""
-    with _LLAMA_LOCK:
-        for llama in _LLAMAS.values():
-            llama.close()
-        _LLAMAS.clear()
-
-
-# Close explicitly at exit: Llama.__del__ during interpreter teardown finds its
-# ctypes bindings already gone and prints a traceback.
-atexit.register(unload_local_models)
+    """Stop every local model worker (tests, long-lived processes switching models)."""
+    localworker.stop_all()
 
 
 def _text_content(content: Any) -> str:
@@ -211,38 +203,6 @@ def _text_content(content: Any) -> str:
     if isinstance(content, list):
         return "".join(part.get("text", "") for part in content if isinstance(part, dict))
     return "" if content is None else str(content)
-
-
-def _generate(
-    llama: Llama, chat: list[dict[str, str]], kwargs: dict[str, Any], seconds: float | None
-) -> tuple[str, str, int, int]:
-    """Run one chat completion; return (text, finish_reason, prompt_tokens, completion_tokens).
-
-    Streams so the deadline can be checked between tokens: llama.cpp cannot be
-    interrupted from another thread, and an exception raised in a logits processor is
-    swallowed by the ctypes callback. Streaming reports no usage, so tokens are counted
-    from the context length and the output text.
-    """
-    deadline = time.monotonic() + seconds if seconds else None
-    pieces: list[str] = []
-    finish = "stop"
-    with _LLAMA_LOCK:
-        stream: Any = llama.create_chat_completion(messages=chat, stream=True, **kwargs)  # type: ignore[arg-type]
-        try:
-            for chunk in stream:
-                choice = chunk["choices"][0]
-                pieces.append(str(choice["delta"].get("content") or ""))
-                finish = str(choice.get("finish_reason") or finish)
-                if deadline is not None and time.monotonic() > deadline:
-                    raise _Deadline
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        text = "".join(pieces)
-        completion_tokens = len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
-        prompt_tokens = max(0, llama.n_tokens - completion_tokens)
-    return text, finish, prompt_tokens, completion_tokens
 
 
 class LocalLlamaProvider(CustomLLM):
@@ -303,45 +263,50 @@ class LocalLlamaProvider(CustomLLM):
             path = Path(local["model_path"]) if local.get("model_path") else localmodel.require_model(name, settings)
         except ModelUnavailable as exc:
             raise CustomLLMError(status_code=404, message=exc.message) from exc
-        llama, load_s = _load_llama(path, n_ctx, n_threads)
+        worker = _worker(path, settings, n_ctx, n_threads)
 
-        kwargs: dict[str, Any] = {
-            "max_tokens": optional_params.get("max_tokens") or optional_params.get("max_completion_tokens") or 512,
-            "temperature": optional_params.get("temperature", 0.2),
-        }
+        options: dict[str, Any] = {}
         for key in ("top_p", "seed", "stop", "presence_penalty", "frequency_penalty"):
             if optional_params.get(key) is not None:
-                kwargs[key] = optional_params[key]
+                options[key] = optional_params[key]
         response_format = optional_params.get("response_format")
         schema = _schema_from_response_format(response_format)
+        grammar: str | None = None
         if schema is not None:
-            from llama_cpp import LlamaGrammar
-
             try:
-                gbnf = _schema_gbnf(json.dumps(schema, sort_keys=True))
+                grammar = _schema_gbnf(json.dumps(schema, sort_keys=True))
             except Exception as exc:
                 raise CustomLLMError(status_code=400, message=f"cannot turn the schema into a grammar: {exc}") from exc
-            kwargs["grammar"] = LlamaGrammar.from_string(gbnf, verbose=False)
         elif isinstance(response_format, dict) and response_format.get("type") == "json_object":
-            kwargs["response_format"] = {"type": "json_object"}
+            grammar = _json_gbnf()
 
         seconds = _timeout_seconds(timeout)
-        chat = [{"role": m.get("role", "user"), "content": _text_content(m.get("content"))} for m in messages]
+        request = localworker.GenerateRequest(
+            messages=[{"role": m.get("role", "user"), "content": _text_content(m.get("content"))} for m in messages],
+            max_tokens=int(optional_params.get("max_tokens") or optional_params.get("max_completion_tokens") or 512),
+            temperature=float(optional_params.get("temperature", 0.2)),
+            grammar=grammar,
+            deadline_s=seconds,
+            options=options,
+        )
+        load_s = 0.0
         try:
-            text, finish, prompt_tokens, completion_tokens = _generate(llama, chat, kwargs, seconds)
-        except _Deadline:
-            raise litellm.Timeout(
-                message=f"local model did not finish within {seconds:g}s", model=model, llm_provider="local"
-            ) from None
-        except ValueError as exc:  # llama-cpp signals an over-long prompt this way
-            if "context window" in str(exc):
-                limit = n_ctx
+            load_s = worker.ensure_running()
+            result = worker.generate(request)
+        except (localworker.WorkerDeadline, localworker.WorkerHung) as exc:
+            raise litellm.Timeout(message=exc.reason, model=model, llm_provider="local") from None
+        except localworker.WorkerCrashed as exc:
+            raise WorkerCrashedError(status_code=503, message=exc.reason) from None
+        except localworker.WorkerError as exc:
+            if "context window" in exc.reason:
                 raise litellm.ContextWindowExceededError(
-                    message=f"prompt and max_tokens exceed the local context ({limit} tokens)",
+                    message=f"prompt and max_tokens exceed the local context ({n_ctx} tokens)",
                     model=model,
                     llm_provider="local",
                 ) from None
-            raise
+            raise CustomLLMError(status_code=500, message=f"local model failed: {exc.reason}") from None
+        text, finish = result.text, result.finish_reason
+        prompt_tokens, completion_tokens = result.prompt_tokens, result.completion_tokens
         model_response.choices[0].message.content = text
         model_response.choices[0].finish_reason = finish  # type: ignore[assignment]
         model_response.model = f"{LOCAL_PROVIDER}/{name}"
@@ -352,6 +317,7 @@ class LocalLlamaProvider(CustomLLM):
             total_tokens=prompt_tokens + completion_tokens,
         )
         model_response._hidden_params["local_load_seconds"] = load_s
+        model_response._hidden_params["local_decode_seconds"] = result.decode_seconds
         return model_response
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:
@@ -598,7 +564,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 # litellm wraps the root cause (a refused connection comes back as a 500 "Connection
 # error."), so the whole chain is searched, most specific kinds first.
-_PRIORITY: tuple[FailureKind, ...] = ("unavailable", "timeout", "connection")
+_PRIORITY: tuple[FailureKind, ...] = ("crashed", "unavailable", "timeout", "connection")
 
 
 def _classify(exc: BaseException, *, model: str, secret: str | None, api_base: str | None = None) -> ModelCallFailed:
@@ -634,6 +600,8 @@ def _classify(exc: BaseException, *, model: str, secret: str | None, api_base: s
 
 
 def _kind_of(err: BaseException) -> FailureKind | None:
+    if isinstance(err, WorkerCrashedError):
+        return "crashed"
     if isinstance(err, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):
         return "timeout"
     if isinstance(err, openai.APIConnectionError | ConnectionError | httpx.TransportError):
@@ -671,6 +639,7 @@ def _describe(err: BaseException, kind: FailureKind) -> str:
         "auth": "the model provider rejected the credentials",
         "server": "the model server failed",
         "unavailable": "the model is unavailable",
+        "crashed": "local model crashed",
         "other": "the model call was rejected",
     }.get(kind, "the model call failed")
     return f"{lead}: {message}"

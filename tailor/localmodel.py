@@ -127,14 +127,16 @@ def model_path(name: str, settings: Settings | None = None) -> Path:
 
 
 def thread_count(settings: Settings | None = None) -> int:
-    """llama.cpp threads: ``settings.local_threads``, else half the cores.
+    """llama.cpp threads: ``settings.local_threads``, else every core.
 
-    Half, not all: llama.cpp threads spin while waiting for each other, so when anything
-    else wants a core (the UI, embeddings, a second test worker) a thread per core slows
-    generation by an order of magnitude; see docs/models.md.
+    The model runs in its own worker process whose OpenMP threads sleep when idle
+    (``OMP_WAIT_POLICY=PASSIVE``, set by ``tailor.localworker``). Spinning threads, the
+    default, collapsed decoding by an order of magnitude whenever anything else wanted a
+    core; passive ones lose little when the machine is busy and use both cores when it is
+    idle (measured in docs/benchmarks.md).
     """
     settings = settings or get_settings()
-    return settings.local_threads or max(1, (os.cpu_count() or 2) // 2)
+    return settings.local_threads or max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------- verification

@@ -199,7 +199,7 @@ class DraftRequest(_Model):
 
 
 ProgressKind = Literal[
-    "saved", "redacted", "profile", "retrieved", "skeleton", "tailored", "validated", "done", "warning"
+    "saved", "queued", "redacted", "profile", "retrieved", "skeleton", "tailored", "validated", "done", "warning"
 ]
 
 

@@ -469,6 +469,7 @@ def intake_overrides(hire: HireProfile) -> dict[str, Any]:
 # =========================================================================== progress
 EVENT_ICONS: dict[str, str] = {
     "saved": ":material/save:",
+    "queued": ":material/hourglass_top:",
     "redacted": ":material/shield:",
     "profile": ":material/person:",
     "retrieved": ":material/search:",

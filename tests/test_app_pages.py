@@ -7,8 +7,11 @@ on 127.0.0.1:9), which is the model-down path a manager meets when the model ser
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +20,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tailor import ui
+from tailor import llm, ui
 from tailor.auth import AuthService, UserOut
 from tailor.compose import compose
 from tailor.config import PROJECT_ROOT, get_settings, reset_settings
@@ -27,6 +30,7 @@ from tailor.promote import case_study_from_plan
 from tailor.review import ReviewService
 from tailor.schema import HireProfile, Plan
 from tests.fixtures.db import PASSWORD
+from tests.fixtures.model import SMALL_LOCAL_MODEL, wait_for_generation
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGE_TITLES = {"pages/review.py": "Review", "pages/corpus.py": "Corpus", "pages/new_plan.py": "New plan"}
@@ -609,3 +613,49 @@ def test_an_upload_wins_over_pasted_text_and_bad_files_say_what_to_do() -> None:
         ui.background_from("cv.exe", b"MZ\x90\x00", "", 1000)
     with pytest.raises(BadInput, match="limit"):
         ui.background_from("cv.txt", b"x" * 2000, "", 1000)
+
+
+# =========================================================================== through the running app
+@pytest.mark.slow
+@pytest.mark.xdist_group("local_model")
+def test_app_keeps_serving_and_saves_the_plan_when_the_worker_segfaults(
+    local_model_available: Path, monkeypatch: pytest.MonkeyPatch, world: World, ingested_index: object
+) -> None:
+    """The local model runs in a worker, not in the Streamlit server: its crash costs one draft's tailoring."""
+    monkeypatch.setenv("TAILOR_MODEL", f"local/{SMALL_LOCAL_MODEL}")
+    reset_settings()
+    settings = get_settings()
+    worker = llm.local_worker(SMALL_LOCAL_MODEL, settings)
+    worker.ensure_running()
+    assert worker.log_path is not None
+    pid = worker.pid
+    assert pid is not None
+    calls = worker.log_path.read_text().count("generate:") if worker.log_path.exists() else 0
+
+    def segfault() -> None:
+        wait_for_generation(worker.log_path, calls + 1)  # type: ignore[arg-type]
+        os.kill(pid, signal.SIGSEGV)
+
+    killer = threading.Thread(target=segfault)
+    manager = world.users["maria"]
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.session_state[ui.TOKEN_KEY] = world.token("maria")
+    at.run()
+    fill_background(at, BACKGROUND)
+    at.button[[b.label for b in at.button].index("Confirm profile")].click().run()
+    killer.start()
+    at.button(key="np_generate").click().run()
+    killer.join(30)
+    assert not at.exception, at.exception
+    plans = world.review.list_plans(manager)
+    assert len(plans) == 1, "the plan is saved although the model crashed"
+    plan = world.review.get_plan(manager, plans[0].id).plan
+    reasons = [f.reason for f in plan.review_flags]
+    assert any("local model crashed" in r and "SIGSEGV" in r for r in reasons), reasons
+    assert plan.all_tasks() and all(t.review_reason for t in plan.all_tasks() if t.needs_review)
+
+    # The server process is alive (this test is it) and the next draft restarts the worker.
+    at.button(key="np_generate").click().run()
+    assert not at.exception, at.exception
+    assert len(world.review.list_plans(manager)) == 2
+    assert worker.pid not in (None, pid) and worker.restarts >= 1

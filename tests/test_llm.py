@@ -11,7 +11,7 @@ import litellm
 import pytest
 from pydantic import BaseModel, Field, SecretStr
 
-from tailor import llm
+from tailor import localworker
 from tailor.config import Settings, get_settings
 from tailor.llm import (
     ModelCallFailed,
@@ -315,7 +315,7 @@ def test_local_model_truncation_and_timeout(local_model_available: Any) -> None:
         structured_call(HireProfile, messages, model=SMALL_LOCAL_MODEL_ID, settings=small_context, max_tokens=4)
     assert info.value.kind == "truncated"
     # The call's own settings reach the provider (not just the process-wide ones).
-    assert any(n_ctx == 1024 for _, n_ctx, _ in llm._LLAMAS)
+    assert any(worker.n_ctx == 1024 for worker in localworker.workers())
 
     slow = settings(model_timeout_s=0.01)
     with pytest.raises(ModelCallFailed) as info:
