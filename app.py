@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tailor import ui
+from tailor import modelcheck, ui
+from tailor.config import get_settings
 
 st.set_page_config(page_title="tailor", page_icon="🧵", layout="wide")
 
@@ -36,6 +37,31 @@ def page(name: str, default: bool = False) -> st.Page:
     return st.Page(script, title=title, icon=icon, url_path=url_path, default=default)
 
 
+def model_status(admin: bool) -> None:
+    """One sidebar line from the last `tailor model check` (a file read, no model load); details for admins."""
+    settings = get_settings()
+    if not settings.is_local_model:
+        return
+    check = modelcheck.last_check(settings)
+    if check is None:
+        st.caption(":material/memory: Local model not checked yet (`tailor model check`)")
+    elif check.ok:
+        speed = f", {check.tokens_per_s:.1f} tokens/s" if check.tokens_per_s is not None else ""
+        st.caption(f":material/memory: Local model OK: {ui.safe(check.model)}{speed}")
+    else:
+        st.caption(f":material/error: :red[Local model check failed:] {ui.safe(check.cause)}")
+    if admin:
+        with st.expander("Model runtime"):
+            if check is not None:
+                st.caption(f"Checked {check.checked_at:%Y-%m-%d %H:%M} UTC")
+                st.json(check.model_dump(mode="json"), expanded=False)
+            # The check runs in a child process: a crashing build cannot take this server down.
+            if st.button("Run the check", key="model_check_run", icon=":material/play_arrow:"):
+                with st.spinner("One tiny generation in a child process…"):
+                    modelcheck.run_check(settings)
+                st.rerun()
+
+
 user = ui.current_user()
 if user is None:
     ui.warm_up_services()
@@ -50,5 +76,6 @@ else:
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             ui.sign_out()
             st.rerun()
+        model_status(admin=user.role == "admin")
 ui.show_flashes()
 nav.run()

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tailor import localmodel
+from tailor import localmodel, modelcheck
 from tailor.config import get_settings
 from tailor.errors import BadInput, ModelUnavailable
 
@@ -127,6 +127,54 @@ def serve(
         raise
     if code not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise ModelUnavailable(f"llama_cpp.server exited with status {code}")
+
+
+@model_app.command("check")
+def check(
+    which: Annotated[
+        str | None, typer.Option("--which", help="0.5b or 1.5b; default: the configured local model.")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=5.0, help="Seconds before a silent model counts as hung.")
+    ] = modelcheck.DEFAULT_TIMEOUT_S,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run one tiny real generation in a child process: CPU, build, tokens/s, or the cause of a crash."""
+    settings = get_settings()
+    if which is None and not settings.is_local_model:
+        # Like `fetch`: a hosted model needs no local runtime. The first word is what scripts/setup reads.
+        reason = f"TAILOR_MODEL is {settings.model}, not a local model; --which 0.5b checks the local build anyway"
+        if as_json:
+            out.print_json(json.dumps({"skipped": True, "reason": reason}))
+        else:
+            out.print(f"model check skipped: {reason}", highlight=False, soft_wrap=True)
+        return
+    result = modelcheck.run_check(settings, which=which, timeout_s=timeout)
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        # The first line is the verdict (scripts/setup shows it); the rest is for a person.
+        out.print(result.headline, style=None if result.ok else "bold red", highlight=False, soft_wrap=True)
+        flags = "  ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in result.cpu_flags.items())
+        out.print(f"  cpu:    {result.cpu_model or 'unknown'}; {flags}", highlight=False, soft_wrap=True)
+        build = result.system_info or "unknown (the child died before reporting it)"
+        amx = {True: "AMX path compiled in", False: "no AMX path", None: "AMX unknown"}[result.build_has_amx]
+        version = result.llama_cpp_version or "?"
+        out.print(f"  build:  llama-cpp-python {version} ({amx}): {build}", highlight=False, soft_wrap=True)
+        if result.tokens_per_s is not None:
+            grammar = f"{result.grammar_tokens_per_s:.1f}" if result.grammar_tokens_per_s is not None else "-"
+            out.print(
+                f"  speed:  {result.tokens_per_s:.1f} tokens/s decode, {grammar} under a JSON grammar; "
+                f"load {result.load_seconds or 0:.1f} s, {result.completion_tokens} tokens in "
+                f"{result.seconds or 0:.1f} s, {result.threads} thread(s)",
+                highlight=False,
+                soft_wrap=True,
+            )
+        for warning in result.warnings:
+            err.print(f"warning: {warning}", highlight=False, soft_wrap=True)
+    if not result.ok:
+        # Not ModelUnavailable: main() would print the cause a second time; the report already has it.
+        raise SystemExit(ModelUnavailable.exit_code)
 
 
 BENCH_MESSAGES = [

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -173,18 +174,28 @@ def leaks(texts: list[Any]) -> list[str]:
     return [s for s in SECRETS if re.search(rf"(?i)(?<!\w){re.escape(s)}(?!\w)", blob)]
 
 
+# Without stated years the rules are unsure of the level, so the whole (redacted) background
+# goes to the model at intake: the call with the most personal data in reach.
+UNSURE_RESUME = RESUME.replace("8 years of experience building", "Builds").replace(" (2016-2024)", "")
+
+
+@pytest.mark.parametrize("resume", [RESUME, UNSURE_RESUME], ids=["rules-certain", "model-reads-profile"])
 @pytest.mark.parametrize("redact_for_local", [True, False])
-def test_a_hosted_model_never_sees_personal_data(redact_for_local: bool, spy: CallSpy, isolated_settings: Path) -> None:
+def test_a_hosted_model_never_sees_personal_data(
+    redact_for_local: bool, resume: str, spy: CallSpy, isolated_settings: Path
+) -> None:
     # No api_base: litellm would send this to OpenAI itself. Redaction is not optional here.
     hosted = model_settings(model="openai/gpt-4o-mini", api_base=None, redact_for_local=redact_for_local)
-    request = DraftRequest(background=RESUME, name="Jane Q. Doe")
+    request = DraftRequest(background=resume, name="Jane Q. Doe")
     answers = valid_answers(model_settings(), request)
-    mocks = [tool_call(name, answer) for name, answer in zip(RESPONSE_MODELS, answers, strict=True)]
+    names = RESPONSE_MODELS[-len(answers) :]
+    mocks = [tool_call(name, answer) for name, answer in zip(names, answers, strict=True)]
     plan = Engine(hosted, corpus=CORPUS, mock_responses=mocks).draft(request)
 
-    assert len(spy.calls) == 3 and all(c["model"] == "gpt-4o-mini" for c in spy.calls)
+    assert len(spy.calls) == (3 if resume == UNSURE_RESUME else 2)
+    assert all(c["model"] == "gpt-4o-mini" for c in spy.calls)
     assert leaks([c["messages"] for c in spy.calls]) == []
-    assert plan.summary == json.loads(answers[1])["summary"]  # the draft really was tailored
+    assert plan.summary == json.loads(answers[-2])["summary"]  # the draft really was tailored
     assert plan.provenance.redactions >= 12
     assert leaks([plan.model_dump(mode="json", exclude={"hire": {"name"}})]) == []
 
@@ -385,12 +396,38 @@ def test_the_compromised_litellm_releases_are_excluded() -> None:
     assert re.search(r'"litellm[^"]*!=1\.82\.7[^"]*!=1\.82\.8', pyproject), "pyproject must exclude them too"
 
 
-def test_setup_installs_only_hash_checked_packages() -> None:
+def test_setup_installs_only_hash_checked_packages(tmp_path: Path) -> None:
     setup = (PROJECT_ROOT / "scripts" / "setup").read_text(encoding="utf-8")
-    install = [line for line in setup.splitlines() if " install" in line and "-r requirements.lock" in line]
-    assert install and all("--require-hashes" in line and "--no-deps" in line for line in install)
-    # The lock is recorded as installed only after the install, never before it.
-    assert setup.index("-r requirements.lock") < setup.index('> "$stamp"')
+    commands = setup.replace("\\\n", " ").splitlines()  # one line per command
+    # The lock minus llama-cpp-python, hash-checked; llama-cpp-python's sdist, hash-checked,
+    # built outside pip's cache; then only that wheel, from its folder, never an index.
+    install = [c for c in commands if "pip_q install" in c and " -r " in c]
+    assert install and all("--require-hashes" in c and "--no-deps" in c for c in install)
+    build = [c for c in commands if "pip_q wheel" in c]
+    assert build and all(
+        "--require-hashes" in c and "--no-deps" in c and "--no-cache-dir" in c and '-r "$llama_lock"' in c
+        for c in build
+    )
+    wheel_install = [c for c in commands if "pip_q install" in c and '"$wheel"' in c]
+    assert wheel_install and all("--no-index" in c and "--no-deps" in c for c in wheel_install)
+    # Each is recorded as installed only after its install, never before it.
+    assert setup.index('-r "$rest_lock"') < setup.index('> "$stamp"')
+    assert setup.index('"$wheel"\n') < setup.index('> "$llama_stamp"')
+
+    # The split itself: run setup's awk program on the real lock. Together the two parts are
+    # the lock; the llama part is exactly one requirement, with its hash.
+    program = re.search(
+        r"awk -v llama=\"\$llama_lock\" -v rest=\"\$rest_lock\" '(.*?)' requirements\.lock", setup, re.S
+    )
+    assert program, "setup no longer splits the lock with awk"
+    llama, rest = tmp_path / "llama.txt", tmp_path / "rest.txt"
+    subprocess.run(["awk", "-v", f"llama={llama}", "-v", f"rest={rest}", program.group(1), str(LOCK)], check=True)
+    lock = LOCK.read_text(encoding="utf-8").splitlines()
+    llama_lines, rest_lines = llama.read_text().splitlines(), rest.read_text().splitlines()
+    assert sorted(llama_lines + rest_lines) == sorted(lock)
+    assert llama_lines[0].startswith("llama-cpp-python[server]==")
+    assert len(llama_lines) >= 2 and all(line.strip().startswith("--hash=sha256:") for line in llama_lines[1:])
+    assert not any(line.startswith("llama-cpp-python") for line in rest_lines)
 
 
 def test_installed_litellm_is_not_a_compromised_release() -> None:
