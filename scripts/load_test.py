@@ -230,7 +230,6 @@ def draft_cases(engine_factory: Callable[..., Any], settings: Settings, corpus: 
         skill = skills[0]
         summary = {
             "summary": f"This plan builds on the hire's {skill} experience so they own real work early.",
-            "rationale": "The corpus policy for this level sets the targets; tasks follow the role profile.",
             "focus_areas": skills[:2],
         }
         rewrites = scripted_task_answer(

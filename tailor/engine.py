@@ -433,13 +433,13 @@ class Engine:
         skills = hire.skills[:SUMMARY_SKILLS]
         messages = render("summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan))
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
-        outcome = self._call(run, model, summary_model(skills, ctx), messages, 320)
+        outcome = self._call(run, model, summary_model(skills, ctx), messages, 200)
         self._timing(run, "tailor.summary", t0, outcome)
         if outcome.value is not None:
             apply_summary(plan, outcome.value)
             yield event(
                 "tailored",
-                "summary and rationale tailored",
+                "summary tailored",
                 plan=plan.model_copy(deep=True),
                 detail={"section": "summary"},
             )

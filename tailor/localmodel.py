@@ -129,11 +129,11 @@ def model_path(name: str, settings: Settings | None = None) -> Path:
 def thread_count(settings: Settings | None = None) -> int:
     """llama.cpp threads: ``settings.local_threads``, else every core.
 
-    The model runs in its own worker process whose OpenMP threads sleep when idle
-    (``OMP_WAIT_POLICY=PASSIVE``, set by ``tailor.localworker``). Spinning threads, the
-    default, collapsed decoding by an order of magnitude whenever anything else wanted a
-    core; passive ones lose little when the machine is busy and use both cores when it is
-    idle (measured in docs/benchmarks.md).
+    The model runs in its own worker process whose OpenMP threads spin only briefly before
+    they sleep (``GOMP_SPINCOUNT``, set by ``tailor.localworker.worker_env``). With libgomp's
+    long default spin, decoding collapsed by a factor of five whenever anything else wanted
+    a core; with the short spin both cores are used when the machine is idle and the loss
+    under load is bounded (measured in docs/benchmarks.md).
     """
     settings = settings or get_settings()
     return settings.local_threads or max(1, os.cpu_count() or 1)

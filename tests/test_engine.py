@@ -32,7 +32,6 @@ INTAKE = {
 }
 SUMMARY = {
     "summary": "This plan leans on the hire's Go and PostgreSQL depth in payments to own the API early.",
-    "rationale": "A senior engineer gets a peer network and early design work, as the corpus policy says.",
     "focus_areas": ["Go", "PostgreSQL"],
 }
 

@@ -44,6 +44,7 @@ from tailor.documents import extract_text
 from tailor.engine import Engine
 from tailor.errors import BadInput
 from tailor.exports import ExportContext, ExportFormat, render
+from tailor.intake import Vocabulary, normalise_text, read_rules
 from tailor.localmodel import ModelSpec
 from tailor.review import ReviewService
 from tailor.schema import DraftRequest, Phase, Plan, ProgressEvent, Task
@@ -107,13 +108,14 @@ def skeleton_of(settings: Settings, request: DraftRequest, mocks: list[Any] | No
 
 def valid_answers(settings: Settings, request: DraftRequest) -> list[str]:
     """Valid model answers for every call the engine will make for this request."""
-    needs_intake = request.skills is None
+    # The engine asks the model to read the profile only where the rules are unsure of it.
+    rules = read_rules(normalise_text(request.background), Vocabulary.from_corpus(CORPUS))
+    needs_intake = request.skills is None and not rules.certain
     plan = skeleton_of(settings, request, [json.dumps(INTAKE)] if needs_intake else None)
     skills = plan.hire.skills
     asked = pick_tasks_to_tailor(plan, 10)
     summary = {
         "summary": f"This plan uses the hire's {skills[0]} depth so they own a real service early on.",
-        "rationale": "The corpus policy for this level sets the targets and the support model of the plan.",
         "focus_areas": skills[:2],
     }
     rewrites = task_answers(asked, skills, "Apply your {skill} skills here ({n}).")
