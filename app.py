@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tailor import modelcheck, ui
 from tailor.config import get_settings
+from tailor.models import modelcheck
+from tailor.web import ui
 
 st.set_page_config(page_title="tailor", page_icon="🧵", layout="wide")
 

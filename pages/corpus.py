@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tailor import ui
-from tailor.corpus import CaseStudyMeta, RoleProfileMeta
+from tailor.corpus.documents import CaseStudyMeta, RoleProfileMeta
+from tailor.web import ui
 
 user = ui.require_user("admin")
 svc = ui.services()
@@ -144,7 +144,7 @@ with promote:
         labels = {p.id: f"#{p.id} · {p.seniority} {p.role} · revision {p.revision}" for p in approved}
         pid = st.selectbox("Approved plan", list(labels), format_func=labels.__getitem__, key="co_promote_pick")
         with ui.guard("building the case study") as built:
-            from tailor.promote import case_study_from_plan
+            from tailor.corpus.promote import case_study_from_plan
 
             detail = svc.review.get_plan(user, pid)
             case = case_study_from_plan(detail.plan, pid, taken_ids=corpus.by_id(), keep_urls=corpus.urls())

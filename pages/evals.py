@@ -8,8 +8,8 @@ from typing import get_args
 import pandas as pd
 import streamlit as st
 
-from tailor import ui
 from tailor.config import LocalModelName
+from tailor.web import ui
 
 user = ui.require_user("admin", "hr")
 settings = ui.services().settings
@@ -62,7 +62,7 @@ if user.role == "admin":
 # --------------------------------------------------------------------------- history
 runs = []
 with ui.guard("reading past runs"):
-    from tailor.evalrun import list_runs, load_run
+    from tailor.evals.runner import list_runs, load_run
 
     runs = list_runs(settings)
 if not runs:

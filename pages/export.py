@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from tailor import ui
-from tailor.auth import UserOut
-from tailor.review import ReviewService
+from tailor.review.auth import UserOut
+from tailor.review.service import ReviewService
+from tailor.web import ui
 
 user = ui.require_user("manager", "hr", "admin")
 svc = ui.services()

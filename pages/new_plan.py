@@ -8,10 +8,11 @@ from typing import Any, get_args
 import streamlit as st
 from pydantic import ValidationError
 
-from tailor import ui
-from tailor.corpus import RoleFamily, Seniority
+from tailor.corpus.documents import RoleFamily, Seniority
 from tailor.errors import BadInput, TailorError
+from tailor.pipeline.intake import ProfileReading
 from tailor.schema import HireProfile, ProgressEvent
+from tailor.web import ui
 
 user = ui.require_user("manager")
 svc = ui.services()
@@ -130,7 +131,7 @@ with st.container(border=True):
             ui.flash("Background saved")
             st.rerun()
 
-reading: ui.ProfileReading | None = S.get("np_reading")
+reading: ProfileReading | None = S.get("np_reading")
 
 # --------------------------------------------------------------------------- 2. profile
 if reading is not None:
@@ -267,13 +268,13 @@ if hire is not None:
                             # Generating again from the same input: saved anew, before any model call.
                             draft_intake = svc.review.save_intake(
                                 user,
-                                reading.background,
+                                reading.text,
                                 name=S.get("np_name") or None,
                                 start_date=hire.start_date,
                                 overrides=ui.intake_overrides(hire),
                             )
                             S["np_intake"] = draft_intake
-                        request = ui.draft_request(reading.background, hire, S.get("np_name") or None)
+                        request = ui.draft_request(reading.text, hire, S.get("np_name") or None)
                         result = ui.run_draft(ui.engine().draft_events(request), on_event)
                         if result.plan is None:
                             raise BadInput("the engine returned no plan; try again")

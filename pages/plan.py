@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tailor import ui
 from tailor.errors import BadInput, Conflict
 from tailor.schema import Plan
+from tailor.web import ui
 
 user = ui.require_user("manager", "hr", "admin")
 svc = ui.services()

@@ -6,8 +6,8 @@ from typing import get_args
 
 import streamlit as st
 
-from tailor import ui
-from tailor.corpus import RoleFamily
+from tailor.corpus.documents import RoleFamily
+from tailor.web import ui
 
 user = ui.require_user("manager", "hr", "admin")
 svc = ui.services()

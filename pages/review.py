@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tailor import ui
-from tailor.review import CommentOut
+from tailor.review.service import CommentOut
 from tailor.schema import Plan
+from tailor.web import ui
 
 user = ui.require_user("hr")
 svc = ui.services()

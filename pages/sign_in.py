@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tailor import ui
+from tailor.web import ui
 
 st.title("tailor")
 st.caption("Grounded, tailored 30/60/90-day onboarding plans. Sign in to continue.")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tailor.config import get_settings
-from tailor.engine import Engine
+from tailor.pipeline.engine import Engine
 from tailor.schema import DraftRequest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -51,8 +51,8 @@ def child(path: str, threads: int, runs: int, max_tokens: int) -> None:
     """(a) and (b) in this process: prints one JSON line."""
     from llama_cpp import Llama, LlamaGrammar
 
-    from tailor.llm import tighten_gbnf
-    from tailor.localworker import _fast_llama_class
+    from tailor.models.llm import tighten_gbnf
+    from tailor.models.localworker import _fast_llama_class
 
     def decode_rate(llm: Llama, **kwargs: Any) -> tuple[float, int]:
         first = None
@@ -83,8 +83,8 @@ def child(path: str, threads: int, runs: int, max_tokens: int) -> None:
 
 def draft_speed(model: str, drafts: int) -> dict[str, Any]:
     """(c): real drafts through the engine and the worker, no response cache."""
-    from tailor import llm
-    from tailor.engine import Engine
+    from tailor.models import llm
+    from tailor.pipeline.engine import Engine
     from tailor.schema import DraftRequest
 
     engine = Engine()
@@ -128,8 +128,8 @@ def main() -> None:
         child(args.child[0], int(args.child[1]), args.runs, args.max_tokens)
         return
 
-    from tailor import localmodel
-    from tailor.localworker import worker_env
+    from tailor.models import localmodel
+    from tailor.models.localworker import worker_env
 
     results: dict[str, Any] = {"threads": args.threads, "cpu": _cpu_name(), "load_average": os.getloadavg()[0]}
     for name in localmodel.names_for(args.which):

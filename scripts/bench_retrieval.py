@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tailor.config import Settings  # noqa: E402
-from tailor.corpus import Corpus, RoleFamily, load_corpus  # noqa: E402
-from tailor.embeddings import FloatArray, MiniLMEmbedder, get_embedder  # noqa: E402
-from tailor.index import Chunk, CorpusIndex, build_chunks  # noqa: E402
+from tailor.corpus.documents import Corpus, RoleFamily, load_corpus  # noqa: E402
+from tailor.corpus.embeddings import FloatArray, MiniLMEmbedder, get_embedder  # noqa: E402
+from tailor.corpus.index import Chunk, CorpusIndex, build_chunks  # noqa: E402
 
 
 @dataclass

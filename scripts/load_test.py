@@ -117,7 +117,7 @@ def fresh_database(url: str | None, data_dir: Path) -> Iterator[str]:
     try:
         yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
     finally:
-        from tailor.db import dispose_database
+        from tailor.store.db import dispose_database
 
         dispose_database(f"{url}{sep}options={quote(f'-csearch_path={schema}')}")
         with admin.connect() as conn:
@@ -128,7 +128,7 @@ def fresh_database(url: str | None, data_dir: Path) -> Iterator[str]:
 def table_counts(service: Any) -> Counter[str]:
     from sqlalchemy import func, select
 
-    from tailor.records import (
+    from tailor.store.records import (
         AuditRecord,
         CommentRecord,
         DecisionRecord,
@@ -153,8 +153,8 @@ def consistency_problems(service: Any) -> list[str]:
     """Every revision parses and matches its hash; every plan points at its newest revision."""
     from sqlalchemy import select
 
-    from tailor.records import PlanRecord, RevisionRecord
     from tailor.schema import Plan
+    from tailor.store.records import PlanRecord, RevisionRecord
 
     problems: list[str] = []
     with service.db.read() as s:
@@ -179,8 +179,8 @@ def consistency_problems(service: Any) -> list[str]:
 def written_tags(service: Any) -> dict[tuple[int, int], str]:
     from sqlalchemy import select
 
-    from tailor.records import RevisionRecord
     from tailor.schema import Plan
+    from tailor.store.records import RevisionRecord
 
     with service.db.read() as s:
         return {
@@ -201,10 +201,10 @@ class DraftCase:
 def draft_cases(engine_factory: Callable[..., Any], settings: Settings, corpus: Any) -> list[DraftCase]:
     """One case per example background: the confirmed profile (as the UI sends it) and valid
     mocked answers for the summary and the task rewrites of exactly the tasks the engine will ask."""
-    from tailor.engine import skill_scorer
-    from tailor.intake import Vocabulary, read_rules, resolve_profile
+    from tailor.pipeline.engine import skill_scorer
+    from tailor.pipeline.intake import Vocabulary, read_rules, resolve_profile
+    from tailor.pipeline.personalise import pick_tasks_to_tailor, scripted_task_answer
     from tailor.schema import DraftRequest
-    from tailor.tailoring import pick_tasks_to_tailor, scripted_task_answer
 
     vocab = Vocabulary.from_corpus(corpus)
     cases: list[DraftCase] = []
@@ -312,7 +312,7 @@ class World:
 
 
 def draft_session(s: Session, manager: str, seed: int) -> None:
-    from tailor.engine import Engine
+    from tailor.pipeline.engine import Engine
     from tailor.schema import DraftRequest
 
     w = s.world
@@ -456,8 +456,8 @@ def ensure_index(settings: Settings, corpus: Any) -> str:
     """Build the corpus index in the run's data folder, reusing the test suite's vector cache."""
     import numpy as np
 
-    from tailor.embeddings import DIM, get_embedder
-    from tailor.index import CorpusIndex, build_chunks
+    from tailor.corpus.embeddings import DIM, get_embedder
+    from tailor.corpus.index import CorpusIndex, build_chunks
 
     embedder = get_embedder()
     chunks = [c for doc in corpus.docs for c in build_chunks(doc)]
@@ -520,12 +520,12 @@ def run_load(config: LoadConfig) -> dict[str, Any]:
     """Run the sessions and check the database; returns the report (``report["ok"]`` is the verdict)."""
     from argon2 import PasswordHasher, profiles
 
-    from tailor import auth as auth_module
-    from tailor.auth import AuthService
-    from tailor.corpus import load_corpus
-    from tailor.db import dispose_database
-    from tailor.engine import Engine
-    from tailor.review import ReviewService
+    from tailor.corpus.documents import load_corpus
+    from tailor.pipeline.engine import Engine
+    from tailor.review import auth as auth_module
+    from tailor.review.auth import AuthService
+    from tailor.review.service import ReviewService
+    from tailor.store.db import dispose_database
 
     load_before = os.getloadavg()
     tmp = tempfile.TemporaryDirectory(prefix="tailor-load-")

@@ -14,11 +14,11 @@ import argparse
 import time
 from typing import Any
 
-from tailor import llm
 from tailor.config import get_settings
-from tailor.engine import Engine
-from tailor.evalrun import load_cases
-from tailor.response_cache import activate
+from tailor.evals.runner import load_cases
+from tailor.models import llm
+from tailor.models.response_cache import activate
+from tailor.pipeline.engine import Engine
 
 
 def spy_on_model_calls() -> None:

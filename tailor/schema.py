@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from tailor.corpus import Owner, Proficiency, RoleFamily, Seniority, Situation, SupportModel
+from tailor.corpus.documents import Owner, Proficiency, RoleFamily, Seniority, Situation, SupportModel
 
 PlanStatus = Literal["draft", "in_review", "changes_requested", "approved"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

@@ -10,7 +10,13 @@ import pytest
 
 from tailor.config import PROJECT_ROOT, reset_settings
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.model", "tests.fixtures.index", "tests.fixtures.faults"]
+pytest_plugins = [
+    "tests.fixtures.db",
+    "tests.fixtures.model",
+    "tests.fixtures.index",
+    "tests.fixtures.faults",
+    "tests.fixtures.drafting",
+]
 
 CORPUS_DIR = PROJECT_ROOT / "corpus"
 
@@ -29,7 +35,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 
 def task_answers(asked: list[Any], skills: list[str], how: str = "Use it on the first change you ship ({n}).") -> Any:
     """A valid answer to the task-tailoring call, matching the engine's shortlists."""
-    from tailor.engine import skill_scorer
-    from tailor.tailoring import scripted_task_answer
+    from tailor.pipeline.engine import skill_scorer
+    from tailor.pipeline.personalise import scripted_task_answer
 
     return scripted_task_answer(asked, skills, how, skill_scorer)

@@ -1,0 +1,1 @@
+"""The eval suite: deterministic evaluators and the runner behind `tailor eval`."""

@@ -1,0 +1,1 @@
+"""Exports of a plan: Markdown, JSON, CSV, ICS and PDF."""

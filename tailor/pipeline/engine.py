@@ -1,0 +1,539 @@
+"""The plan engine: a hire's background in, a grounded, validated, tailored plan out.
+
+    intake -> privacy -> retrieve -> compose (skeleton) -> tailor -> validate
+
+``Engine.draft_events`` yields a ``ProgressEvent`` after each step, so a front
+end can show the grounded skeleton at once and fill in tailored sections as
+the model finishes them. ``Engine.draft`` runs the same steps and returns the
+plan. A model that is slow, wrong or down never costs the grounded plan: what
+it failed at is flagged ``needs_review`` with the reason.
+
+Run: ``tailor draft --background resume.txt --format json``
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import BaseModel
+
+from tailor import __version__
+from tailor.config import Settings, get_settings
+from tailor.corpus.documents import URL_RE, Corpus, load_corpus
+from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
+from tailor.models import response_cache
+from tailor.pipeline.compose import compose
+from tailor.pipeline.intake import ModelReading, Vocabulary, read_profile, resolve_profile
+from tailor.pipeline.personalise import (
+    MAX_SKILLS,
+    CallOutcome,
+    TailorContext,
+    apply_rewrites,
+    apply_summary,
+    flag_failure,
+    pick_tasks_to_tailor,
+    policy_line,
+    rewrite_model,
+    risks_from_flags,
+    skill_candidates,
+    summary_model,
+)
+from tailor.pipeline.prompts import prompt_set_version, render
+from tailor.pipeline.validate import plan_problems
+from tailor.schema import DraftRequest, HireProfile, Plan, ProgressEvent, ReviewFlag, SourceRef, StepTiming
+
+if TYPE_CHECKING:
+    from tailor.models.localworker import Ticket
+
+log = logging.getLogger(__name__)
+SUMMARY_SKILLS = 6  # a longer list was copied back whole by small models
+
+
+@dataclass
+class _Run:
+    """State of one draft: timings, prompts sent, failures."""
+
+    started: float = field(default_factory=time.perf_counter)
+    timings: list[StepTiming] = field(default_factory=list)
+    prompts: list[list[dict[str, str]]] = field(default_factory=list)
+    retries: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    model_failures: list[str] = field(default_factory=list)
+    model_calls: int = 0
+    crashed: str | None = None
+    """Set when the local model crashed: the rest of this draft keeps its grounded text."""
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class Engine:
+    """Loads the corpus once; opens the index and the model lazily, on first use."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        corpus: Corpus | None = None,
+        mock_responses: list[Any] | None = None,
+    ) -> None:
+        """``mock_responses`` feeds litellm's ``mock_response`` one per model call (tests, demos)."""
+        self.settings = settings or get_settings()
+        self.mock_responses = list(mock_responses or [])
+        self.corpus = corpus or load_corpus(self.settings.corpus_dir)
+        if not self.corpus.docs:
+            raise TailorError(f"the corpus at {self.settings.corpus_dir} has no valid documents")
+        self.vocab = Vocabulary.from_corpus(self.corpus)
+        self.allowed_urls = self.corpus.urls()
+        self._index: Any = None
+        self._index_lock = threading.Lock()
+        self.last_prompts: list[list[dict[str, str]]] = []
+        self.prompt_version = prompt_set_version(self.settings.prompts_dir)
+
+    # ------------------------------------------------------------------ collaborators
+    def warm_up(self, load_model: bool = False) -> None:
+        """Pay the one-off costs (litellm import, index and embedder load) before the first draft.
+
+        The front end calls this once per process so the skeleton appears within a second of a click.
+        """
+        from tailor.models import llm
+
+        try:
+            self._index_or_none().search_docs("warm up", k=1, kind="role_profile")
+        except IndexUnavailable as exc:
+            log.warning("index unavailable at warm-up: %s", exc)
+        if load_model and llm.is_local_model(self.settings.model):
+            llm.load_local_model(llm.local_model_name(self.settings.model), self.settings)
+
+    def _index_or_none(self) -> Any:
+        with self._index_lock:
+            if self._index is None:
+                from tailor.corpus.index import CorpusIndex
+
+                self._index = CorpusIndex.open(self.settings)
+            return self._index
+
+    def _is_private(self, model: str) -> bool:
+        from tailor.models.llm import model_is_private
+
+        return bool(model_is_private(model, self.settings.api_base))
+
+    def _call(
+        self,
+        run: _Run,
+        model: str,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        max_tokens: int,
+    ) -> CallOutcome:
+        """One model call through litellm, answered from the response cache when every key part matches."""
+        from tailor.models.llm import is_local_model, structured_call
+
+        run.prompts.append(messages)
+        run.model_calls += 1
+        if run.crashed is not None:
+            run.model_failures.append(run.crashed)
+            return CallOutcome(value=None, error=run.crashed)
+        cache = response_cache.active()
+        key = None
+        meta = {
+            "model": model,
+            "prompt_version": self.prompt_version,
+            "corpus_hash": self.corpus.content_hash,
+            "schema": response_model.__name__,
+        }
+        if cache is not None:
+            key = cache.key(model, self.prompt_version, self.corpus.content_hash, messages, response_model)
+            try:
+                hit = cache.lookup(key)
+            except ModelUnavailable as exc:  # no recorded answer and no live call allowed: as if the model were down
+                run.model_failures.append(str(exc))
+                return CallOutcome(value=None, error=_scrub(str(exc)))
+            if hit is not None:
+                replayed = self._replay(hit, response_model, run)
+                if replayed is not None:
+                    return replayed
+                log.warning("ignoring a cached response that no longer validates (key %s)", key)
+                if cache.replay_only:  # never fall through to a live call in replay-only mode
+                    reason = "the recorded response no longer passes validation; run `tailor eval --record`"
+                    run.model_failures.append(reason)
+                    return CallOutcome(value=None, error=reason)
+        mock = self.mock_responses.pop(0) if self.mock_responses else None
+        live_started = time.perf_counter()
+        try:
+            result = structured_call(
+                response_model,
+                messages,
+                model=model,
+                settings=self.settings,
+                max_tokens=max_tokens,
+                # A local model at low temperature gave the same invalid answer to each re-ask
+                # (measured: three identical answers, 25-42 s each), so re-asking only costs time.
+                max_retries=0 if is_local_model(model) else None,
+                mock_response=mock,
+            )
+        except ModelUnavailable as exc:
+            if cache is not None:
+                cache.charge(time.perf_counter() - live_started)
+            run.model_failures.append(str(exc))
+            if getattr(exc, "kind", None) == "crashed":
+                # Calling again would restart the worker mid-draft and may crash it again; the next draft restarts it.
+                run.crashed = _scrub(str(exc))
+            # The model's own failures (invalid or truncated output) are answers for this input and
+            # replay like answers; a timeout or a refused connection says nothing about the input.
+            if cache is not None and key is not None and getattr(exc, "kind", None) in ("validation", "truncated"):
+                cache.put(key, {"error": str(exc), "kind": exc.kind}, meta)  # type: ignore[attr-defined]
+            return CallOutcome(value=None, error=_scrub(str(exc)))
+        run.retries += result.retries
+        if cache is not None and key is not None:
+            cache.charge(time.perf_counter() - live_started)
+            cache.put(
+                key,
+                {
+                    "value": result.value.model_dump(mode="json"),
+                    "usage": {
+                        "prompt_tokens": result.prompt_tokens,
+                        "completion_tokens": result.completion_tokens,
+                    },
+                },
+                meta,
+            )
+        return CallOutcome(
+            value=result.value,
+            seconds=result.seconds,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            retries=result.retries,
+        )
+
+    @staticmethod
+    def _replay(hit: dict[str, Any], response_model: type[BaseModel], run: _Run) -> CallOutcome | None:
+        if "error" in hit:
+            run.model_failures.append(str(hit["error"]))
+            return CallOutcome(value=None, error=str(hit["error"]))
+        try:
+            value = response_model.model_validate(hit["value"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        usage = hit.get("usage", {})
+        return CallOutcome(
+            value=value,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+        )
+
+    # ------------------------------------------------------------------ the pipeline
+    def draft(self, request: DraftRequest) -> Plan:
+        plan: Plan | None = None
+        for event in self.draft_events(request):
+            if event.plan is not None:
+                plan = event.plan
+        assert plan is not None  # draft_events always ends with a plan or raises
+        return plan
+
+    def draft_events(self, request: DraftRequest) -> Iterator[ProgressEvent]:
+        run = _Run()
+        model = request.model or self.settings.model
+        self.last_prompts = run.prompts
+
+        def event(kind: str, message: str, **kw: Any) -> ProgressEvent:
+            return ProgressEvent(kind=kind, message=message, elapsed_s=round(run.elapsed(), 3), **kw)
+
+        # 1. intake: rules first (no model), then the model, cross-checked.
+        t0 = time.perf_counter()
+        if len(request.background) > self.settings.max_background_chars:
+            raise BadInput(
+                f"the background is {len(request.background):,} characters; the limit is "
+                f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
+            )
+        reading = read_profile(request, self.vocab, self.allowed_urls)
+        rules, redaction = reading.rules, reading.redaction
+        private = self._is_private(model)
+        model_text = redaction.text if (not private or self.settings.redact_for_local) else reading.text
+        run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
+        yield event(
+            "redacted",
+            f"removed {redaction.total} personal details before any model call",
+            detail={"counts": redaction.counts},
+        )
+
+        # 2. a profile from the rules alone, so the grounded skeleton needs no model call
+        ruled = reading
+        yield event("profile", f"read the profile: {self._describe(ruled.profile)}", profile=ruled.profile)
+        t0 = time.perf_counter()
+        flags = list(ruled.flags)
+        sources = self._retrieve(ruled.profile, run, flags)
+        run.timings.append(StepTiming(step="retrieve", seconds=time.perf_counter() - t0))
+        yield event(
+            "retrieved",
+            f"found {len(sources)} similar documents",
+            detail={"sources": [s.model_dump() for s in sources]},
+        )
+        plan = self._compose(ruled.profile, sources, flags, model, run, redaction.total)
+        yield event("skeleton", "grounded skeleton ready", plan=plan.model_copy(deep=True))
+
+        # 3-4. the model's part: one draft at a time on a local model, in order of arrival
+        ticket = self._join_queue(model)
+        try:
+            if ticket is not None:
+                yield from self._wait_turn(ticket, event)
+            # 3. the model reads the profile too; the rules cross-check it (see intake.resolve_profile)
+            hire = ruled.profile
+            if rules.certain and not (request.role_family and request.seniority and request.skills is not None):
+                # The rules read title, level, years and role; the summary is written from them, by design.
+                plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+                yield event("profile", f"the rules are certain: {self._describe(hire)}; the model is not asked")
+            elif not (request.role_family and request.seniority and request.skills is not None):
+                t0 = time.perf_counter()
+                messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
+                outcome = self._call(run, model, ModelReading, messages, 200)
+                self._timing(run, "intake", t0, outcome)
+                if isinstance(outcome.value, ModelReading):
+                    read = resolve_profile(request, rules, outcome.value, model_text, self.vocab)
+                    hire = read.profile
+                    if self._structure(hire) != self._structure(ruled.profile):
+                        # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
+                        flags = list(read.flags)
+                        sources = self._retrieve(hire, run, flags)
+                        plan = self._compose(hire, sources, flags, model, run, redaction.total)
+                    else:
+                        plan.hire = hire
+                        plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+                    yield event(
+                        "profile",
+                        f"the model read: {self._describe(hire)}",
+                        profile=hire,
+                        plan=plan.model_copy(deep=True),
+                    )
+                else:
+                    run.fallbacks.append("intake: rules only")
+                    plan.review_flags.append(
+                        ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
+                    )
+
+            # 4. tailor, in small calls
+            yield from self._tailor_summary(plan, hire, model, run, event)
+            yield from self._tailor_tasks(plan, hire, model, run, event)
+
+        finally:
+            if ticket is not None:
+                ticket.leave()
+
+        # 5. validate the whole
+        t0 = time.perf_counter()
+        plan.review_flags.extend(
+            plan_problems(plan, corpus_ids=set(self.corpus.by_id()), allowed_urls=self.allowed_urls)
+        )
+        risks_from_flags(plan)
+        plan = Plan.model_validate(plan.model_dump(by_alias=True))
+        run.timings.append(StepTiming(step="validate", seconds=time.perf_counter() - t0))
+        self._stamp(plan, run, redaction.total)
+        yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
+        if run.model_calls and len(run.model_failures) == run.model_calls:
+            yield event("warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True})
+        yield event("done", "plan ready", plan=plan)
+
+    # ------------------------------------------------------------------ the local model's queue
+    def _join_queue(self, model: str) -> Ticket | None:
+        """A place in line for the local model's worker; hosted models take concurrent calls."""
+        from tailor.models import llm
+
+        if not llm.is_local_model(model):
+            return None
+        return llm.local_worker(llm.local_model_name(model), self.settings).queue.join()
+
+    @staticmethod
+    def _wait_turn(ticket: Ticket, event: Any) -> Iterator[ProgressEvent]:
+        """Yield the draft's place in line every second until its turn comes."""
+        shown = -1
+        while not ticket.wait(timeout=1.0):
+            ahead = ticket.position
+            if ahead != shown:
+                shown = ahead
+                yield event(
+                    "queued",
+                    f"waiting for the local model: {ahead} draft{'s' if ahead != 1 else ''} ahead",
+                    detail={"position": ahead},
+                )
+        if shown >= 0:
+            yield event("queued", "the local model is yours now", detail={"position": 0})
+
+    # ------------------------------------------------------------------ steps
+    @staticmethod
+    def _describe(hire: HireProfile) -> str:
+        return f"{hire.seniority} {hire.role_family} ({hire.role}), {len(hire.skills)} skills"
+
+    @staticmethod
+    def _structure(hire: HireProfile) -> tuple[str, str, str]:
+        """What the skeleton depends on: a change here means composing again."""
+        return (hire.role_family, hire.seniority, hire.situation)
+
+    def _compose(
+        self,
+        hire: HireProfile,
+        sources: list[SourceRef],
+        flags: list[ReviewFlag],
+        model: str,
+        run: _Run,
+        redactions: int,
+    ) -> Plan:
+        t0 = time.perf_counter()
+        plan = compose(
+            self.corpus,
+            hire,
+            retrieved=sources,
+            flags=flags,
+            model=model,
+            prompt_version=self.prompt_version,
+            engine_version=__version__,
+        )
+        run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
+        self._stamp(plan, run, redactions)
+        return plan
+
+    def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
+        query = retrieval_query(hire)
+        try:
+            index = self._index_or_none()
+            roles = index.search_docs(query, k=2, kind="role_profile")
+            cases = index.search_docs(query, k=3, kind="case_study")
+        except IndexUnavailable as exc:
+            run.fallbacks.append("retrieve: policy selection only")
+            flags.append(
+                ReviewFlag(
+                    field="sources",
+                    reason=f"retrieval unavailable ({exc}); "
+                    "the plan uses the role and policy documents chosen by rules",
+                )
+            )
+            return []
+        out: list[SourceRef] = []
+        for hit in [*roles, *cases]:
+            out.append(
+                SourceRef(
+                    id=hit.doc_id,
+                    title=hit.title,
+                    kind=hit.kind,
+                    score=round(float(hit.score), 4),
+                    sections=list(dict.fromkeys(p.section for p in hit.passages))[:4],
+                )
+            )
+        return out
+
+    def _tailor_summary(
+        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+    ) -> Iterator[ProgressEvent]:
+        t0 = time.perf_counter()
+        skills = hire.skills[:SUMMARY_SKILLS]
+        messages = render("summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan))
+        ctx = TailorContext(self.allowed_urls, _instructions(messages))
+        outcome = self._call(run, model, summary_model(skills, ctx), messages, 200)
+        self._timing(run, "tailor.summary", t0, outcome)
+        if outcome.value is not None:
+            apply_summary(plan, outcome.value)
+            yield event(
+                "tailored",
+                "summary tailored",
+                plan=plan.model_copy(deep=True),
+                detail={"section": "summary"},
+            )
+        else:
+            run.fallbacks.append("summary: grounded text")
+            plan.review_flags.append(
+                ReviewFlag(field="summary", reason=f"not tailored, the grounded summary stands: {outcome.error}")
+            )
+            yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
+
+    def _tailor_tasks(
+        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+    ) -> Iterator[ProgressEvent]:
+        limit = 4 if self.settings.is_local_model and (model.startswith("local/")) else 10
+        asked = pick_tasks_to_tailor(plan, limit)
+        if not hire.skills:
+            plan.review_flags.append(
+                ReviewFlag(
+                    field="tasks",
+                    reason="no skills read from the background; tasks are not tailored. Add skills and regenerate.",
+                )
+            )
+            yield event("warning", "no skills to tailor with", detail={"section": "tasks"})
+            return
+        if not asked:
+            return
+        t0 = time.perf_counter()
+        candidates = skill_candidates(asked, hire.skills[:MAX_SKILLS], skill_scorer)
+        items = list(zip(asked, candidates, strict=True))
+        messages = render("tasks", self.settings.prompts_dir, hire=hire, items=items)
+        ctx = TailorContext(self.allowed_urls, _instructions(messages))
+        response_model = rewrite_model(candidates, ctx)
+        outcome = self._call(run, model, response_model, messages, 70 * len(asked) + 40)
+        self._timing(run, "tailor.tasks", t0, outcome)
+        if outcome.value is not None:
+            apply_rewrites(plan, outcome.value, asked)
+            n = sum(t.tailored for t in asked)
+            yield event(
+                "tailored",
+                f"{n} of {len(asked)} tasks tailored to the hire's skills",
+                plan=plan.model_copy(deep=True),
+                detail={"section": "tasks"},
+            )
+        else:
+            run.fallbacks.append("tasks: grounded text")
+            flag_failure(plan, "tasks", asked, outcome.error or "model failed")
+            yield event("warning", f"tasks not tailored: {outcome.error}", detail={"section": "tasks"})
+
+    # ------------------------------------------------------------------ bookkeeping
+    @staticmethod
+    def _timing(run: _Run, step: str, t0: float, outcome: CallOutcome) -> None:
+        run.timings.append(
+            StepTiming(
+                step=step,
+                seconds=time.perf_counter() - t0,
+                model_seconds=outcome.seconds,
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+            )
+        )
+
+    @staticmethod
+    def _stamp(plan: Plan, run: _Run, redactions: int) -> None:
+        plan.provenance.timings = [t.model_copy() for t in run.timings]
+        plan.provenance.retries = run.retries
+        plan.provenance.fallbacks = list(run.fallbacks)
+        plan.provenance.redactions = redactions
+
+
+def _instructions(messages: list[dict[str, str]]) -> list[str]:
+    """Text a model answer must not parrot: the system prompt and the prompt's own hire line."""
+    texts = [m["content"] for m in messages if m["role"] == "system"]
+    for m in messages:
+        if m["role"] == "user":
+            texts += [line for line in m["content"].splitlines() if line.startswith("Hire")]
+    return texts
+
+
+def skill_scorer(task_texts: Sequence[str], skills: Sequence[str]) -> list[list[float]]:
+    """Cosine similarity of each task to each skill with the retrieval embedder (unit vectors)."""
+    from tailor.corpus.embeddings import get_embedder
+
+    embedder = get_embedder()
+    tasks = embedder.embed(list(task_texts))
+    names = embedder.embed(list(skills))
+    return cast(list[list[float]], (tasks @ names.T).tolist())
+
+
+def _scrub(reason: str) -> str:
+    """A failure reason goes into the plan: no server address in it (the plan may hold corpus URLs only)."""
+    return URL_RE.sub("the model server", reason)
+
+
+def retrieval_query(hire: HireProfile) -> str:
+    """What the engine asks the index for a hire: level, title, situation, summary and skills."""
+    return (
+        f"{hire.seniority} {hire.role} {hire.role_family}. {hire.situation.replace('_', ' ')}. "
+        f"{hire.summary} Skills: {', '.join(hire.skills[:10])}"
+    )

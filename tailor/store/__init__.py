@@ -1,0 +1,1 @@
+"""Storage: the database (SQLite or PostgreSQL), its tables and its migrations."""

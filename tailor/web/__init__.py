@@ -1,0 +1,1 @@
+"""Streamlit helpers for the pages in ``pages/``: presentation only, no rules."""

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tailor.corpus.documents import load_corpus
+from tailor.errors import BadInput
+from tailor.pipeline.intake import (
+    ModelReading,
+    Vocabulary,
+    normalise_text,
+    read_rules,
+    read_years,
+    resolve_profile,
+    seniority_from_title,
+)
+from tailor.schema import DraftRequest
+from tests.conftest import CORPUS_DIR
+
+VOCAB = Vocabulary.from_corpus(load_corpus(CORPUS_DIR))
+
+SENIOR = """Priya — Senior Backend Engineer at Paylane (payments)
+9 years of experience building payment APIs in Go and Python, PostgreSQL, Kafka and Kubernetes.
+Led the migration to gRPC. Wants to become a staff engineer."""
+
+
+def _profile(text: str, model: ModelReading | None = None, **overrides: object):  # type: ignore[no-untyped-def]
+    req = DraftRequest(background=text, **overrides)  # type: ignore[arg-type]
+    return resolve_profile(req, read_rules(text, VOCAB), model, text, VOCAB)
+
+
+def test_rules_read_title_years_skills() -> None:
+    r = read_rules(SENIOR, VOCAB)
+    assert r.title_seniority == "senior"
+    assert r.years == 9
+    assert r.role_family == "backend"
+    assert {"Go", "Python", "PostgreSQL", "Kafka"} <= set(r.skills)
+
+
+def test_seniority_comes_from_the_title_not_the_ambition() -> None:
+    assert _profile(SENIOR).profile.seniority == "senior"
+
+
+def test_a_nine_year_senior_is_never_an_intern_whatever_the_model_says() -> None:
+    wrong = ModelReading(
+        current_title="Intern",
+        seniority="intern",
+        years_experience=0,
+        skills=["Go"],
+        summary="An intern who is new to software engineering and wants to learn.",
+    )
+    result = _profile(SENIOR, wrong)
+    assert result.profile.seniority == "senior"
+    assert result.profile.years_experience == 9
+
+
+def test_contradiction_is_resolved_and_flagged() -> None:
+    text = "Senior Software Engineer (backend)\n1 year of experience with Python and Django after university."
+    result = _profile(text)
+    assert result.profile.seniority in ("junior", "mid")
+    assert any(f.field == "hire.seniority" for f in result.flags)
+
+
+def test_model_skills_count_only_when_the_text_names_them() -> None:
+    reading = ModelReading(
+        current_title="Senior Backend Engineer",
+        seniority="senior",
+        years_experience=9,
+        skills=["Go", "Rust", "COBOL"],
+        summary="Builds payment APIs for a fintech company.",
+    )
+    skills = _profile(SENIOR, reading).profile.skills
+    assert "Go" in skills and "Rust" not in skills and "COBOL" not in skills
+
+
+def test_manager_overrides_win() -> None:
+    p = _profile(SENIOR, seniority="staff", role_family="platform", skills=["Terraform"]).profile
+    assert (p.seniority, p.role_family, p.skills) == ("staff", "platform", ["Terraform"])
+
+
+def test_unknown_role_is_flagged() -> None:
+    result = _profile("Pastry chef with 6 years of experience making croissants and sourdough in Lyon bakeries.")
+    assert any(f.field == "hire.role_family" for f in result.flags)
+
+
+def test_the_headline_title_beats_a_labelled_line_deep_in_the_cv() -> None:
+    cv = "Staff Data Engineer\n12 years of experience.\n" + "Built pipelines.\n" * 30 + "Title: Junior Analyst (2009)\n"
+    assert read_rules(cv, VOCAB).title == "Staff Data Engineer"
+    assert read_rules("Title: Senior QA Engineer\nTests things for 8 years.", VOCAB).title == "Senior QA Engineer"
+    assert read_rules("Summary\n" * 9 + "Role: Platform Engineer", VOCAB).title == "Platform Engineer"
+
+
+@pytest.mark.parametrize(
+    "title", ["Backend-Entwicklerin", "Senior Softwareentwickler", "Ingeniera de datos", "Desarrolladora móvil"]
+)
+def test_compound_and_feminine_titles_are_read(title: str) -> None:
+    assert read_rules(f"{title}\nSeit 2016 in der Softwareentwicklung, 8 Jahre.", VOCAB).title == title
+
+
+def test_a_title_the_corpus_lacks_is_flagged_even_when_skills_pick_a_profile() -> None:
+    writer = "Technical Writer\n6 years writing API docs with OpenAPI, Git, Python and PostgreSQL examples."
+    result = _profile(writer)
+    flags = [f for f in result.flags if f.field == "hire.role_family"]
+    assert flags and "matches no role profile" in flags[0].reason
+    assert result.profile.role_family in flags[0].reason, "the reviewer sees what it was planned as"
+    # a title the corpus knows is not flagged
+    assert not [f for f in _profile(SENIOR).flags if f.field == "hire.role_family"]
+
+
+@pytest.mark.parametrize(
+    ("title", "level"),
+    [
+        ("Staff Engineer", "staff"),
+        ("Sr. Data Engineer", "senior"),
+        ("Junior Developer", "junior"),
+        ("Software Engineering Intern", "intern"),
+        ("Engineering Manager", "manager"),
+        ("Principal Engineer", "principal"),
+        ("Product Manager", None),
+    ],
+)
+def test_title_levels(title: str, level: str | None) -> None:
+    assert seniority_from_title(title) == level
+
+
+def test_years_from_ranges_when_not_stated() -> None:
+    assert read_years("Acme 2016-2020; Globex 2020-present", today=date(2026, 1, 1)) == 10
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "\x00\x01binary", "!!!! ???? 1234 5678 ---- ....", "hi"])
+def test_bad_backgrounds_are_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(BadInput) as exc:
+        normalise_text(text)
+    assert exc.value.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_rules_never_crash(text: str) -> None:
+    read_rules(text, VOCAB)
+    with contextlib.suppress(BadInput):
+        normalise_text(text)
