@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from tailor.config import LocalModelName
+from tailor.web import evals as web_evals
 from tailor.web import ui
 
 user = ui.require_user("admin", "hr")
@@ -26,7 +27,7 @@ st.caption(
 if user.role == "admin":
     with st.container(border=True):
         st.subheader("Run the suite")
-        job: ui.EvalJob | None = S.get("ev_job")
+        job: web_evals.EvalJob | None = S.get("ev_job")
         choices = list(dict.fromkeys([settings.model, *(f"local/{m}" for m in get_args(LocalModelName))]))
         c1, c2 = st.columns([2, 2])
         model = c1.selectbox(
@@ -42,7 +43,7 @@ if user.role == "admin":
         if st.button("Run evals", type="primary", icon=":material/play_arrow:", disabled=busy, key="ev_run"):
             with ui.guard("starting the eval run") as started:
                 patterns = [p.strip() for p in only.split(",") if p.strip()]
-                S["ev_job"] = job = ui.start_eval_run(model or settings.model, patterns)
+                S["ev_job"] = job = web_evals.start_eval_run(model or settings.model, patterns)
             if started.ok:
                 st.rerun()
         if job is not None:
@@ -74,7 +75,7 @@ if not runs:
     st.stop()
 
 st.subheader("Pass rate over time")
-st.altair_chart(ui.pass_rate_chart(runs), width="stretch")
+st.altair_chart(web_evals.pass_rate_chart(runs), width="stretch")
 st.dataframe(
     pd.DataFrame(
         [
@@ -114,7 +115,7 @@ with ui.guard("loading the run"):
     m2.metric("Cases passed", f"{run.case_pass_rate:.1%}")
     m3.metric("Cases", len(run.cases))
     m4.metric("Model", run.model)
-    st.dataframe(ui.eval_cases_frame(run), hide_index=True)
+    st.dataframe(web_evals.eval_cases_frame(run), hide_index=True)
     rates = run.evaluator_rates()
     if rates:
         st.markdown("**By evaluator**")
