@@ -11,7 +11,9 @@ import streamlit as st
 
 from tailor.config import get_settings
 from tailor.models import modelcheck
-from tailor.web import ui
+from tailor.web.services import warm_up_services
+from tailor.web.session import current_user, show_flashes, sign_out
+from tailor.web.text import ROLE_LABELS, safe
 
 st.set_page_config(page_title="tailor", page_icon="🧵", layout="wide")
 
@@ -48,9 +50,9 @@ def model_status(admin: bool) -> None:
         st.caption(":material/memory: Local model not checked yet (`tailor model check`)")
     elif check.ok:
         speed = f", {check.tokens_per_s:.1f} tokens/s" if check.tokens_per_s is not None else ""
-        st.caption(f":material/memory: Local model OK: {ui.safe(check.model)}{speed}")
+        st.caption(f":material/memory: Local model OK: {safe(check.model)}{speed}")
     else:
-        st.caption(f":material/error: :red[Local model check failed:] {ui.safe(check.cause)}")
+        st.caption(f":material/error: :red[Local model check failed:] {safe(check.cause)}")
     if admin:
         with st.expander("Model runtime"):
             if check is not None:
@@ -63,9 +65,9 @@ def model_status(admin: bool) -> None:
                 st.rerun()
 
 
-user = ui.current_user()
+user = current_user()
 if user is None:
-    ui.warm_up_services()
+    warm_up_services()
     nav = st.navigation(
         [st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="signin", default=True)],
         position="hidden",
@@ -73,10 +75,10 @@ if user is None:
 else:
     nav = st.navigation([page(n, default=i == 0) for i, n in enumerate(ROLE_PAGES[user.role])])
     with st.sidebar:
-        st.markdown(f"**{ui.safe(user.display_name)}**  \n{ui.ROLE_LABELS[user.role]}")
+        st.markdown(f"**{safe(user.display_name)}**  \n{ROLE_LABELS[user.role]}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
-            ui.sign_out()
+            sign_out()
             st.rerun()
         model_status(admin=user.role == "admin")
-ui.show_flashes()
+show_flashes()
 nav.run()

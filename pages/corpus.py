@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from tailor.corpus.documents import CaseStudyMeta, RoleProfileMeta
-from tailor.web import ui
+from tailor.corpus.writer import CORPUS_FOLDERS, check_document, new_document_text, save_document
+from tailor.web.errors import guard
+from tailor.web.services import current_corpus, index, services
+from tailor.web.session import flash, require_user
+from tailor.web.tables import corpus_frame
+from tailor.web.text import safe
 
-user = ui.require_user("admin")
-svc = ui.services()
+user = require_user("admin")
+svc = services()
 S = st.session_state
 corpus_dir = svc.settings.corpus_dir
 
@@ -18,7 +21,7 @@ st.caption(
     "Role profiles and onboarding case studies: Markdown for people, YAML front matter for the planner. "
     "Every plan is grounded in these documents; re-ingest after a change so retrieval sees it."
 )
-corpus = ui.corpus()
+corpus = current_corpus()
 if corpus.errors:
     with st.expander(
         f"{len(corpus.errors)} document(s) have errors and are left out",
@@ -26,27 +29,16 @@ if corpus.errors:
         icon=":material/error:",
     ):
         for err in corpus.errors:
-            st.markdown(f"- `{ui.safe(err.path.name)}` · **{ui.safe(err.field)}**: {ui.safe(err.message)}")
+            st.markdown(f"- `{safe(err.path.name)}` · **{safe(err.field)}**: {safe(err.message)}")
 
 browse, edit, ingest, promote = st.tabs(["Browse", "Add or edit", "Re-ingest", "Promote approved plans"])
 
 # --------------------------------------------------------------------------- browse
 with browse:
-    rows = [
-        {
-            "id": d.id,
-            "kind": d.kind.replace("_", " "),
-            "title": d.meta.title,
-            "roles": ", ".join(d.meta.roles),
-            "seniority": ", ".join(d.meta.seniority),
-            "situation": d.meta.situation if isinstance(d.meta, CaseStudyMeta) else "",
-            "file": str(d.path.relative_to(corpus_dir)) if d.path.is_relative_to(corpus_dir) else d.path.name,
-        }
-        for d in corpus.docs
-    ]
+    frame = corpus_frame(corpus, corpus_dir)
     kind_filter = st.segmented_control("Show", ["all", "role profile", "case study"], default="all", key="co_kind")
-    shown = [r for r in rows if kind_filter in (None, "all") or r["kind"] == kind_filter]
-    st.dataframe(pd.DataFrame(shown), hide_index=True)
+    shown = frame if kind_filter in (None, "all") else frame[frame["kind"] == kind_filter]
+    st.dataframe(shown, hide_index=True)
     docs = corpus.by_id()
     if docs:
         pick = st.selectbox("Read", sorted(docs), key="co_read", format_func=lambda i: f"{i} · {docs[i].meta.title}")
@@ -64,15 +56,6 @@ with browse:
 NEW_ROLE, NEW_CASE = "(new role profile)", "(new case study)"
 
 
-def template(kind: type[RoleProfileMeta] | type[CaseStudyMeta], new_id: str) -> str:
-    """A new document starts as a copy of an existing one of its kind, with a fresh id."""
-    sample = next((d for d in corpus.docs if isinstance(d.meta, kind)), None)
-    if sample is None:
-        return f"---\nid: {new_id}\nkind: {'role_profile' if kind is RoleProfileMeta else 'case_study'}\n---\n"
-    text = sample.path.read_text(encoding="utf-8")
-    return text.replace(f"id: {sample.id}", f"id: {new_id}", 1)
-
-
 with edit:
     st.caption(
         "Edit the whole file. **Validate** checks the front matter exactly as ingest will; **Save** writes "
@@ -81,9 +64,9 @@ with edit:
     )
     choice = st.selectbox("Document", [NEW_ROLE, NEW_CASE, *sorted(corpus.by_id())], key="co_edit_pick")
     if choice == NEW_ROLE:
-        initial, default_name = template(RoleProfileMeta, "role-new-role"), "role-new-role.md"
+        initial, default_name = new_document_text(corpus, "role_profile", "role-new-role"), "role-new-role.md"
     elif choice == NEW_CASE:
-        initial, default_name = template(CaseStudyMeta, "case-new-story"), "case-new-story.md"
+        initial, default_name = new_document_text(corpus, "case_study", "case-new-story"), "case-new-story.md"
     else:
         existing = corpus.by_id()[choice]
         initial, default_name = existing.path.read_text(encoding="utf-8"), existing.path.name
@@ -94,20 +77,21 @@ with edit:
         "Replace it if it exists", value=choice not in (NEW_ROLE, NEW_CASE), key=f"co_over_{choice}"
     )
     if c3.button("Validate", icon=":material/fact_check:", key="co_validate"):
-        with ui.guard("validating the document") as ok:
-            checked = ui.validate_document_text(text, filename)
-            ui.corpus_target(corpus_dir, filename, checked.kind)
+        with guard("validating the document") as ok:
+            checked = check_document(corpus_dir, filename, text)
         if ok.ok:
             st.success(
-                f"Valid {checked.kind.replace('_', ' ')}: {ui.safe(checked.meta.title)} "
+                f"Valid {checked.kind.replace('_', ' ')}: {safe(checked.meta.title)} "
                 f"({len(checked.sections())} sections)",
                 icon=":material/check:",
             )
     if c4.button("Save", type="primary", icon=":material/save:", key="co_save"):
-        with ui.guard("saving the document") as saved:
-            path = ui.save_document(corpus_dir, filename, text, overwrite=overwrite)
+        with guard("saving the document") as saved:
+            path = save_document(
+                corpus_dir, filename, text, overwrite=overwrite, how_to_overwrite="tick 'replace it' to overwrite"
+            )
         if saved.ok:
-            ui.flash(f"Saved {path.name}; re-ingest to make it searchable")
+            flash(f"Saved {path.name}; re-ingest to make it searchable")
             st.rerun()
 
 # --------------------------------------------------------------------------- ingest
@@ -122,8 +106,8 @@ with ingest:
             else:
                 bar.progress(1.0, text="Nothing changed")
 
-        with ui.guard("re-ingesting the corpus") as done:
-            report = ui.index().ingest(ui.corpus(), progress=tick)
+        with guard("re-ingesting the corpus") as done:
+            report = index().ingest(current_corpus(), progress=tick)
         if done.ok:
             bar.progress(1.0, text="Done")
             st.success(f"Ingested {len(corpus.docs)} documents: {report.summary()}", icon=":material/check:")
@@ -136,29 +120,29 @@ with promote:
         "The hire's name is dropped and personal details are removed from every field."
     )
     approved = []
-    with ui.guard("listing approved plans"):
+    with guard("listing approved plans"):
         approved = svc.review.list_plans(user, status="approved")
     if not approved:
         st.info("No approved plans yet.", icon=":material/inbox:")
     else:
         labels = {p.id: f"#{p.id} · {p.seniority} {p.role} · revision {p.revision}" for p in approved}
         pid = st.selectbox("Approved plan", list(labels), format_func=labels.__getitem__, key="co_promote_pick")
-        with ui.guard("building the case study") as built:
+        with guard("building the case study") as built:
             from tailor.corpus.promote import case_study_from_plan
 
             detail = svc.review.get_plan(user, pid)
             case = case_study_from_plan(detail.plan, pid, taken_ids=corpus.by_id(), keep_urls=corpus.urls())
-            ui.validate_document_text(case.text, case.filename)
+            check_document(corpus_dir, case.filename, case.text)
         if built.ok:
             st.markdown(
-                f"Will be saved as `case-studies/{case.filename}`: **{ui.safe(case.meta.title)}**, "
+                f"Will be saved as `{CORPUS_FOLDERS['case_study']}/{case.filename}`: **{safe(case.meta.title)}**, "
                 f"{len(case.meta.tasks)} tasks."
             )
             with st.expander("Preview the document"):
                 st.code(case.text, language="markdown")
             if st.button("Add to the corpus", type="primary", icon=":material/library_add:", key="co_promote"):
-                with ui.guard("adding the case study") as added:
-                    path = ui.save_document(corpus_dir, case.filename, case.text, overwrite=False)
+                with guard("adding the case study") as added:
+                    path = save_document(corpus_dir, case.filename, case.text, overwrite=False)
                 if added.ok:
-                    ui.flash(f"Added {path.name}; re-ingest to make it searchable")
+                    flash(f"Added {path.name}; re-ingest to make it searchable")
                     st.rerun()

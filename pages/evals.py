@@ -10,10 +10,13 @@ import streamlit as st
 
 from tailor.config import LocalModelName
 from tailor.web import evals as web_evals
-from tailor.web import ui
+from tailor.web.errors import guard
+from tailor.web.services import services
+from tailor.web.session import require_user
+from tailor.web.text import safe
 
-user = ui.require_user("admin", "hr")
-settings = ui.services().settings
+user = require_user("admin", "hr")
+settings = services().settings
 S = st.session_state
 
 st.title("Evals")
@@ -41,7 +44,7 @@ if user.role == "admin":
         st.caption("A full run on the local model takes several minutes; you can leave this page and come back.")
         busy = job is not None and job.running
         if st.button("Run evals", type="primary", icon=":material/play_arrow:", disabled=busy, key="ev_run"):
-            with ui.guard("starting the eval run") as started:
+            with guard("starting the eval run") as started:
                 patterns = [p.strip() for p in only.split(",") if p.strip()]
                 S["ev_job"] = job = web_evals.start_eval_run(model or settings.model, patterns)
             if started.ok:
@@ -55,14 +58,14 @@ if user.role == "admin":
                 )
                 time.sleep(0.5)
             if job.error:
-                st.error(ui.safe(job.error), icon=":material/error:")
+                st.error(safe(job.error), icon=":material/error:")
             else:
                 bar.progress(1.0, text=f"{job.total} cases done ({job.model})")
                 st.success("Run saved; it is now in the history below.", icon=":material/check:")
 
 # --------------------------------------------------------------------------- history
 runs = []
-with ui.guard("reading past runs"):
+with guard("reading past runs"):
     from tailor.evals.runner import list_runs, load_run
 
     runs = list_runs(settings)
@@ -108,7 +111,7 @@ run_id = st.selectbox(
     key="ev_pick",
     format_func=lambda i: f"{i} · {by_id[i].model} · {by_id[i].pass_rate:.0%}",
 )
-with ui.guard("loading the run"):
+with guard("loading the run"):
     run = load_run(by_id[run_id].path)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Assertions passed", f"{run.pass_rate:.1%}", f"{run.n_passed}/{run.n_assertions}", delta_color="off")

@@ -1,4 +1,9 @@
-"""Export: download a plan as Markdown, JSON, CSV (Jira/Linear), ICS (calendar) or PDF."""
+"""Export: download a plan in every format ``tailor.exports`` registers (Markdown, JSON, CSV, ICS, PDF).
+
+The formats, their labels, file names and MIME types come from the package's registry, so a
+new format appears here without a change to this page (it gets a generic icon until one is
+added to ``ICONS``), and the app names files exactly as ``tailor plans export`` does.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,24 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from tailor import exports
+from tailor.errors import TailorError
 from tailor.review.auth import UserOut
 from tailor.review.service import ReviewService
-from tailor.web import ui
+from tailor.web.errors import error_text, guard, log
+from tailor.web.services import services
+from tailor.web.session import pick_plan, require_user
+from tailor.web.text import status_label
 
-user = ui.require_user("manager", "hr", "admin")
-svc = ui.services()
-S = st.session_state
+user = require_user("manager", "hr", "admin")
+svc = services()
 
-FORMATS: list[tuple[str, str, str, str]] = [
-    # fmt, label, icon, what it is for
-    ("markdown", "Markdown", ":material/article:", "A checklist to paste into a wiki or send as is."),
-    ("json", "JSON", ":material/data_object:", "The plan exactly as stored, for other tools."),
-    ("csv", "CSV", ":material/table:", "Tasks for a Jira or Linear import."),
-    ("ics", "Calendar (ICS)", ":material/calendar_month:", "Check-ins and milestones as all-day events."),
-    ("pdf", "PDF", ":material/picture_as_pdf:", "A printable plan with sign-off lines."),
-]
-EXT = {"markdown": "md", "json": "json", "csv": "csv", "ics": "ics", "pdf": "pdf"}
-MIME = {
-    "markdown": "text/markdown",
-    "json": "application/json",
-    "csv": "text/csv",
-    "ics": "text/calendar",
-    "pdf": "application/pdf",
+ICONS = {
+    "markdown": ":material/article:",
+    "json": ":material/data_object:",
+    "csv": ":material/table:",
+    "ics": ":material/calendar_month:",
+    "pdf": ":material/picture_as_pdf:",
 }
 
 st.title("Export")
@@ -38,7 +38,7 @@ st.caption(
 )
 
 plans = []
-with ui.guard("listing plans") as out:
+with guard("listing plans") as out:
     plans = svc.review.list_plans(user)
 if not out.ok:
     st.stop()
@@ -46,11 +46,9 @@ if not plans:
     st.info("There are no plans to export yet.", icon=":material/inbox:")
     st.stop()
 
-labels = {
-    p.id: f"#{p.id} · {p.hire_name or p.role} · {ui.status_label(p.status)} · revision {p.revision}" for p in plans
-}
-plan_id = ui.pick_plan("Plan", labels, key="ex_pick")
-with ui.guard("opening the plan") as out:
+labels = {p.id: f"#{p.id} · {p.hire_name or p.role} · {status_label(p.status)} · revision {p.revision}" for p in plans}
+plan_id = pick_plan("Plan", labels, key="ex_pick")
+with guard("opening the plan") as out:
     detail = svc.review.get_plan(user, plan_id)
 if not out.ok:
     st.stop()
@@ -58,7 +56,7 @@ if not out.ok:
 plan = detail.plan
 if detail.status != "approved":
     st.warning(
-        f"This plan is {ui.status_label(detail.status).lower()}, not approved: the files say so on every page.",
+        f"This plan is {status_label(detail.status).lower()}, not approved: the files say so on every page.",
         icon=":material/pending:",
     )
 else:
@@ -72,30 +70,29 @@ def renderer(review: ReviewService, who: UserOut, pid: int, fmt: str) -> Callabl
         try:
             return review.export(who, pid, fmt).content
         except Exception as exc:  # no page to show it on: the file says what went wrong instead
-            if not isinstance(exc, ui.TailorError):
-                ui.log.error("export failed", exc_info=exc)
-            return f"Export failed: {ui.error_text(exc, 'exporting')}\n".encode()
+            if not isinstance(exc, TailorError):
+                log.error("export failed", exc_info=exc)
+            return f"Export failed: {error_text(exc, 'exporting')}\n".encode()
 
     return render
 
 
-slug = ui.file_slug(plan.hire.name or plan.hire.role)
-for fmt, label, icon, what in FORMATS:
+for fmt in exports.FORMATS.values():
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     blocked = None
     if not plan.all_tasks():
         blocked = "The plan has no tasks."
-    elif fmt == "ics" and plan.hire.start_date is None:
-        blocked = "Set the hire's start date (Plan → Edit) to export a calendar."
+    elif fmt.needs_start_date and plan.hire.start_date is None:
+        blocked = f"Set the hire's start date (Plan → Edit) to export the {fmt.label} file."
     c1.download_button(
-        f"Download {label}",
-        data=renderer(svc.review, user, plan_id, fmt),
-        file_name=f"onboarding-plan-{plan_id}-{slug}-r{detail.revision}.{EXT[fmt]}",
-        mime=MIME[fmt],
-        icon=icon,
-        key=f"ex_{fmt}",
+        f"Download {fmt.label}",
+        data=renderer(svc.review, user, plan_id, fmt.name),
+        file_name=exports.filename(plan, fmt.name, plan_id=plan_id, revision=detail.revision),
+        mime=fmt.mime,
+        icon=ICONS.get(fmt.name, ":material/download:"),
+        key=f"ex_{fmt.name}",
         disabled=blocked is not None,
         on_click="ignore",
         width="stretch",
     )
-    c2.caption(blocked or what)
+    c2.caption(blocked or fmt.description)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, get_args
+from typing import get_args
 
 import streamlit as st
-from pydantic import ValidationError
 
 from tailor.corpus.documents import RoleFamily, Seniority
-from tailor.errors import BadInput, TailorError
 from tailor.pipeline.intake import ProfileReading
 from tailor.schema import HireProfile, ProgressEvent
-from tailor.web import ui
+from tailor.web import drafting, profile
+from tailor.web.errors import guard, reported
+from tailor.web.services import current_corpus, engine, services, warm_up
+from tailor.web.session import flash, require_user
+from tailor.web.tables import preview_frame
+from tailor.web.text import safe, shorten
 
-user = ui.require_user("manager")
-svc = ui.services()
-ui.warm_up()  # the engine and the model layer load while the manager types
+user = require_user("manager")
+svc = services()
+warm_up()  # the engine and the model layer load while the manager types
 S = st.session_state
 FAMILIES: list[str] = list(get_args(RoleFamily))
 LEVELS: list[str] = list(get_args(Seniority))
@@ -41,7 +43,7 @@ st.caption(
 running = bool(S.get("np_running"))
 
 # --------------------------------------------------------------------------- unfinished drafts
-with ui.guard("listing your unfinished drafts"):
+with guard("listing your unfinished drafts"):
     # The draft being worked on right now is not "unfinished" in this list's sense.
     open_intakes = [i for i in svc.review.list_intakes(user) if i.id != S.get("np_intake")]
     if open_intakes:
@@ -62,12 +64,12 @@ with ui.guard("listing your unfinished drafts"):
                 S["np_intake"] = intake.id
                 st.rerun()
             if c2.button("Discard", disabled=running, key="np_discard"):
-                with ui.guard("discarding the draft") as out:
+                with guard("discarding the draft") as out:
                     svc.review.discard_intake(user, chosen)
                 if out.ok:
                     if S.get("np_intake") == chosen:
                         reset()
-                    ui.flash("Draft discarded")
+                    flash("Draft discarded")
                     st.rerun()
 
 # --------------------------------------------------------------------------- 1. background
@@ -106,36 +108,31 @@ with st.container(border=True):
         help="Turns weeks into dates in the exports and the calendar file.",
     )
     if st.button("Read profile", type="primary", icon=":material/person_search:", disabled=running, key="np_read"):
-        with ui.guard("reading the profile") as out:
-            background = ui.background_from(
+        with guard("reading the profile") as out:
+            background = profile.background_from(
                 upload.name if upload else None,
                 upload.getvalue() if upload else None,
                 pasted,
                 svc.settings.max_upload_bytes,
             )
-            previous = S.get("np_intake")
-            intake_id = svc.review.save_intake(user, background, name=name or None, start_date=start)
-            if previous is not None and previous != intake_id:
-                # The earlier save is superseded by this one; keep the list of unfinished drafts short.
-                with contextlib.suppress(TailorError):
-                    svc.review.discard_intake(user, previous)
+            intake_id = profile.save_background(
+                svc.review, user, background, name or None, start, replaces=S.get("np_intake")
+            )
             S["np_intake"] = intake_id
             for key in ("np_reading", "np_hire", "np_result", "np_error"):
                 S.pop(key, None)
-            try:
-                S["np_reading"] = ui.read_profile(background, name or None, start, ui.corpus())
-            except TailorError as exc:
-                svc.review.record_intake_failure(user, intake_id, exc.message)
-                raise
+            S["np_reading"] = profile.read_saved_profile(
+                svc.review, user, intake_id, background, name or None, start, current_corpus()
+            )
         if out.ok:
-            ui.flash("Background saved")
+            flash("Background saved")
             st.rerun()
 
 reading: ProfileReading | None = S.get("np_reading")
 
 # --------------------------------------------------------------------------- 2. profile
 if reading is not None:
-    profile = reading.profile
+    ruled = reading.profile
     intake_key = S.get("np_intake")
     with st.container(border=True):
         st.subheader("2. Confirm the profile")
@@ -144,26 +141,26 @@ if reading is not None:
             "follows the role family and seniority you confirm here."
         )
         for flag in reading.flags:
-            st.warning(ui.safe(flag.reason), icon=":material/help:")
+            st.warning(safe(flag.reason), icon=":material/help:")
         with st.form(f"np_profile_{intake_key}", border=False):
             c1, c2, c3 = st.columns(3)
-            role = c1.text_input("Job title", value=profile.role)
-            family = c2.selectbox("Role family", FAMILIES, index=FAMILIES.index(profile.role_family))
-            level = c3.selectbox("Seniority", LEVELS, index=LEVELS.index(profile.seniority))
+            role = c1.text_input("Job title", value=ruled.role)
+            family = c2.selectbox("Role family", FAMILIES, index=FAMILIES.index(ruled.role_family))
+            level = c3.selectbox("Seniority", LEVELS, index=LEVELS.index(ruled.seniority))
             years = c1.number_input(
                 "Years of experience",
                 min_value=0.0,
                 max_value=60.0,
                 step=0.5,
                 format="%.1f",
-                value=float(profile.years_experience),
+                value=float(ruled.years_experience),
             )
-            start_date = c2.date_input("Start date", value=profile.start_date)
-            c3.text_input("Situation (read from the text)", value=profile.situation.replace("_", " "), disabled=True)
+            start_date = c2.date_input("Start date", value=ruled.start_date)
+            c3.text_input("Situation (read from the text)", value=ruled.situation.replace("_", " "), disabled=True)
             skills = st.multiselect(
                 "Skills",
-                ui.skill_options(ui.corpus(), profile.skills),
-                default=profile.skills,
+                profile.skill_options(current_corpus(), ruled.skills),
+                default=ruled.skills,
                 accept_new_options=True,
                 help="Tasks are tailored to these skills.",
             )
@@ -171,9 +168,9 @@ if reading is not None:
                 "Confirm profile", type="primary", icon=":material/check:", disabled=running
             )
         if confirmed:
-            with ui.guard("checking the profile") as out:
-                data: dict[str, Any] = profile.model_dump()
-                data.update(
+            with guard("checking the profile") as out:
+                S["np_hire"] = profile.confirmed_profile(
+                    ruled,
                     role=role,
                     role_family=family,
                     seniority=level,
@@ -181,10 +178,6 @@ if reading is not None:
                     skills=list(skills),
                     start_date=start_date,
                 )
-                try:
-                    S["np_hire"] = HireProfile.model_validate(data)
-                except ValidationError as exc:
-                    raise BadInput(f"the profile is not valid: {ui.first_problem(exc)}") from None
             if out.ok:
                 st.rerun()
         hire_now: HireProfile | None = S.get("np_hire")
@@ -205,19 +198,19 @@ if hire is not None:
             "The closest role profiles and onboarding case studies in the corpus, by meaning. "
             "Scores are cosine similarity (1 = identical); the passages are the ones that matched."
         )
-        with ui.guard("searching the corpus") as out:
-            roles, cases = ui.retrieve_cached(hire)
+        with guard("searching the corpus") as out:
+            roles, cases = profile.retrieve_cached(hire)
         if out.ok:
             for heading, hits in (("Role profiles", roles), ("Case studies", cases)):
                 st.markdown(f"**{heading}**")
                 if not hits:
                     st.caption("Nothing found.")
                 for hit in hits:
-                    with st.expander(f"{ui.safe(hit.title)} · score {hit.score:.2f}", icon=":material/article:"):
+                    with st.expander(f"{safe(hit.title)} · score {hit.score:.2f}", icon=":material/article:"):
                         st.progress(min(1.0, hit.score), text=f"`{hit.doc_id}`")
                         for passage in hit.passages:
-                            st.markdown(f"**{ui.safe(passage.section)}** · {passage.score:.2f}")
-                            st.caption(ui.safe(passage.text[:700]))
+                            st.markdown(f"**{safe(passage.section)}** · {passage.score:.2f}")
+                            st.caption(safe(passage.text[:700]))
         else:
             st.caption("The plan can still be drafted from the documents the rules choose.")
 
@@ -249,7 +242,7 @@ if hire is not None:
                     preview = st.empty()
 
                     def on_event(event: ProgressEvent) -> None:
-                        log_box.markdown(ui.event_line(event))
+                        log_box.markdown(drafting.event_line(event))
                         if event.kind == "skeleton":
                             status.update(label="Grounded plan ready — tailoring it to the hire…")
                         if event.kind == "queued":
@@ -261,77 +254,51 @@ if hire is not None:
                                 else "Grounded plan ready — tailoring it to the hire…"
                             )
                         if event.plan is not None and event.kind in ("skeleton", "tailored"):
-                            preview.dataframe(ui.preview_frame(event.plan), hide_index=True, height=260)
+                            preview.dataframe(preview_frame(event.plan), hide_index=True, height=260)
 
+                    hire_name = S.get("np_name") or None
                     try:
-                        if draft_intake is None:
-                            # Generating again from the same input: saved anew, before any model call.
-                            draft_intake = svc.review.save_intake(
-                                user,
-                                reading.text,
-                                name=S.get("np_name") or None,
-                                start_date=hire.start_date,
-                                overrides=ui.intake_overrides(hire),
-                            )
-                            S["np_intake"] = draft_intake
-                        request = ui.draft_request(reading.text, hire, S.get("np_name") or None)
-                        result = ui.run_draft(ui.engine().draft_events(request), on_event)
-                        if result.plan is None:
-                            raise BadInput("the engine returned no plan; try again")
-                        detail = svc.review.create_plan_from_draft(user, draft_intake, result.plan)
+                        S["np_intake"] = draft_intake = drafting.ensure_intake(
+                            svc.review, user, draft_intake, reading.text, hire, hire_name
+                        )
+                        request = drafting.draft_request(reading.text, hire, hire_name)
+                        saved = drafting.draft_and_save(svc.review, engine(), user, draft_intake, request, on_event)
                     except Exception as exc:
                         status.update(label="Drafting failed", state="error", expanded=True)
-                        reason = exc.message if isinstance(exc, TailorError) else f"unexpected {type(exc).__name__}"
-                        if draft_intake is not None:
-                            with contextlib.suppress(TailorError):
-                                svc.review.record_intake_failure(user, draft_intake, reason)
-                        if not isinstance(exc, TailorError):
-                            ui.log.error("drafting failed", exc_info=exc)
-                        S["np_error"] = ui.error_text(exc, "drafting the plan")
+                        S["np_error"] = reported(exc, "drafting the plan")
                     else:
-                        status.update(label=f"Plan #{detail.id} saved as a draft", state="complete", expanded=False)
-                        S["np_result"] = {
-                            "plan_id": detail.id,
-                            "tasks": len(detail.plan.all_tasks()),
-                            "to_check": detail.summary.needs_review,
-                            "model_unavailable": result.model_unavailable,
-                            "warnings": result.warnings,
-                            "events": [ui.event_line(e) for e in result.events],
-                            "seconds": result.events[-1].elapsed_s if result.events else 0.0,
-                        }
+                        status.update(label=f"Plan #{saved.plan_id} saved as a draft", state="complete", expanded=False)
+                        S["np_result"] = saved
                         S.pop("np_intake", None)
             finally:
                 S["np_running"] = False
             st.rerun()
 
         if S.get("np_error"):
-            st.error(ui.safe(S["np_error"]), icon=":material/error:")
+            st.error(safe(S["np_error"]), icon=":material/error:")
             st.caption("Your background is saved under Unfinished drafts; fix the cause and generate again.")
 
-        result_info = S.get("np_result")
-        if result_info:
-            pid = result_info["plan_id"]
-            if result_info["model_unavailable"]:
-                why = ui.safe(ui.shorten(result_info["warnings"][0]))
+        done: drafting.SavedDraft | None = S.get("np_result")
+        if done:
+            pid = done.plan_id
+            if done.model_unavailable:
                 st.warning(
-                    f"The model could not tailor this plan ({why}). "
-                    f"The grounded plan was saved as plan #{pid} with {result_info['to_check']} items "
+                    f"The model could not tailor this plan ({safe(shorten(done.why_unavailable))}). "
+                    f"The grounded plan was saved as plan #{pid} with {done.to_check} items "
                     "flagged for review; edit it, or generate again later.",
                     icon=":material/cloud_off:",
                 )
-            elif result_info["warnings"]:
+            elif done.warnings:
                 st.info(
-                    "Some steps fell back to the grounded text: "
-                    + "; ".join(ui.safe(w) for w in result_info["warnings"]),
+                    "Some steps fell back to the grounded text: " + "; ".join(safe(w) for w in done.warnings),
                     icon=":material/info:",
                 )
             st.success(
-                f"Saved plan #{pid} as a draft: {result_info['tasks']} tasks, {result_info['to_check']} "
-                f"to check, in {result_info['seconds']:.1f} s.",
+                f"Saved plan #{pid} as a draft: {done.tasks} tasks, {done.to_check} to check, in {done.seconds:.1f} s.",
                 icon=":material/task_alt:",
             )
             with st.expander("What happened, step by step"):
-                for line in result_info["events"]:
+                for line in done.events:
                     st.markdown(line)
             c1, c2, _ = st.columns([1, 1, 3])
             if c1.button(f"Open plan #{pid}", type="primary", icon=":material/open_in_new:", key="np_open"):

@@ -5,12 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tailor.errors import BadInput, Conflict
+from tailor.errors import Conflict
+from tailor.review.permissions import Action, allowed_actions
 from tailor.schema import Plan
-from tailor.web import ui
+from tailor.web.charts import timeline_chart
+from tailor.web.editing import OWNERS, edited_plan, table_rows
+from tailor.web.errors import guard
+from tailor.web.plan_view import cited_passage, review_items
+from tailor.web.services import current_corpus, services
+from tailor.web.session import flash, require_user
+from tailor.web.tables import diff_frame, revisions_frame, sources_frame, tasks_frame
+from tailor.web.text import safe, status_label
 
-user = ui.require_user("manager", "hr", "admin")
-svc = ui.services()
+user = require_user("manager", "hr", "admin")
+svc = services()
 S = st.session_state
 
 # --------------------------------------------------------------------------- which plan
@@ -29,7 +37,7 @@ S["plan_id"] = plan_id
 if st.query_params.get("id") != str(plan_id):
     st.query_params["id"] = str(plan_id)
 
-with ui.guard("opening the plan") as out:
+with guard("opening the plan") as out:
     detail = svc.review.get_plan(user, plan_id)
 if not out.ok:
     st.page_link("pages/plans.py", label="Back to Plans", icon=":material/list_alt:")
@@ -43,12 +51,14 @@ if opened > detail.revision:  # a stale key from another database (tests) or a r
 stale = opened != detail.revision
 plan: Plan = detail.plan
 if stale:
-    with ui.guard("loading the revision you opened"):
+    with guard("loading the revision you opened"):
         plan = svc.review.get_revision(user, plan_id, opened).plan
 
-can_edit = (user.role == "manager") or (user.role == "hr" and summary.status != "draft")
-can_submit = user.role == "manager" and summary.status in ("draft", "changes_requested")
-can_comment = user.role in ("manager", "hr")
+# What this user may do to this plan now: the review service's own table (tailor/review/permissions.py).
+actions = allowed_actions(user, detail)
+can_edit = Action.EDIT in actions
+can_submit = Action.SUBMIT in actions
+can_comment = Action.COMMENT in actions
 
 
 def reload() -> None:
@@ -56,14 +66,14 @@ def reload() -> None:
 
 
 # --------------------------------------------------------------------------- header
-st.title(f"Plan #{plan_id}: {ui.safe(plan.hire.name or plan.hire.role)}")
+st.title(f"Plan #{plan_id}: {safe(plan.hire.name or plan.hire.role)}")
 st.caption(
-    f"{ui.safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
-    f"{ui.safe(summary.manager_name)} · reviewer {ui.safe(summary.reviewer_name or 'not assigned')} · "
+    f"{safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
+    f"{safe(summary.manager_name)} · reviewer {safe(summary.reviewer_name or 'not assigned')} · "
     f"updated {summary.updated_at:%Y-%m-%d %H:%M} UTC"
 )
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Status", ui.status_label(summary.status))
+m1.metric("Status", status_label(summary.status))
 m2.metric("Revision", opened if stale else summary.revision)
 m3.metric("Tasks", len(plan.all_tasks()))
 m4.metric("To check", summary.needs_review)
@@ -78,30 +88,30 @@ if stale:
     st.button("Reload", icon=":material/refresh:", on_click=reload, key="pv_reload_top")
 
 if summary.status == "changes_requested":
-    with ui.guard("reading the review decision"):
+    with guard("reading the review decision"):
         decisions = svc.review.list_decisions(user, plan_id)
         if decisions:
             last = decisions[-1]
             st.warning(
-                f"{ui.safe(last.reviewer_name)} asked for changes: {ui.safe(last.reason)}",
+                f"{safe(last.reviewer_name)} asked for changes: {safe(last.reason)}",
                 icon=":material/rate_review:",
             )
 
-items = ui.review_items(plan)
+items = review_items(plan)
 if items:
     with st.expander(f"{len(items)} item(s) need review", expanded=True, icon=":material/warning:"):
         st.caption("Flagged by the engine: check each one, fix it in the Edit tab, and untick needs_review.")
         for what, why in items:
-            st.markdown(f"- **{ui.safe(what)}**: {ui.safe(why)}")
+            st.markdown(f"- **{safe(what)}**: {safe(why)}")
 
 # --------------------------------------------------------------------------- actions
 if can_submit:
     c1, c2 = st.columns([1, 4], vertical_alignment="center")
     if c1.button("Submit for review", type="primary", icon=":material/send:", key="pv_submit"):
-        with ui.guard("submitting the plan") as sub:
+        with guard("submitting the plan") as sub:
             svc.review.submit(user, plan_id, expected_revision=opened)
         if sub.ok:
-            ui.flash(f"Plan #{plan_id} submitted for review")
+            flash(f"Plan #{plan_id} submitted for review")
             st.rerun()
     c2.caption("HR reviews it next; you can keep editing while it is in review.")
 
@@ -113,17 +123,17 @@ tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
 # --------------------------------------------------------------------------- overview
 with tabs["Overview"]:
     st.subheader("Summary")
-    st.markdown(ui.safe(plan.summary))
+    st.markdown(safe(plan.summary))
     st.markdown("**Why this plan**")
-    st.markdown(ui.safe(plan.rationale))
+    st.markdown(safe(plan.rationale))
     if plan.focus_areas:
-        st.markdown("**Focus areas:** " + ", ".join(ui.safe(f) for f in plan.focus_areas))
+        st.markdown("**Focus areas:** " + ", ".join(safe(f) for f in plan.focus_areas))
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Support**")
-        st.markdown(f"{plan.support.model.replace('_', ' ')}: {ui.safe(plan.support.who)}")
+        st.markdown(f"{plan.support.model.replace('_', ' ')}: {safe(plan.support.who)}")
         if plan.support.note:
-            st.caption(ui.safe(plan.support.note))
+            st.caption(safe(plan.support.note))
         st.markdown("**Targets**")
         t = plan.targets
         lines = [
@@ -138,9 +148,9 @@ with tabs["Overview"]:
         st.markdown("\n".join(f"- {line}" for line in lines))
     with c2:
         st.markdown("**The hire**")
-        st.markdown(ui.safe(plan.hire.summary))
+        st.markdown(safe(plan.hire.summary))
         if plan.hire.skills:
-            st.caption("Skills: " + ", ".join(ui.safe(s) for s in plan.hire.skills))
+            st.caption("Skills: " + ", ".join(safe(s) for s in plan.hire.skills))
     if plan.relationships:
         st.markdown("**People to meet**")
         st.dataframe(pd.DataFrame([r.model_dump() for r in plan.relationships]), hide_index=True)
@@ -150,11 +160,11 @@ with tabs["Overview"]:
     if plan.risks:
         st.markdown("**Risks**")
         st.dataframe(pd.DataFrame([r.model_dump() for r in plan.risks]), hide_index=True)
-    if user.role in ("manager", "hr"):
+    if Action.READ_BACKGROUND in actions:
         with st.expander("The hire's background text", icon=":material/lock:"):
             st.caption("Only the manager and HR can read it; every read is recorded in the audit log.")
             if st.button("Show it", key="pv_bg"):
-                with ui.guard("reading the background"):
+                with guard("reading the background"):
                     text = svc.review.get_background(user, plan_id)
                     st.text(text or "(no background stored)")
 
@@ -173,7 +183,7 @@ if can_edit:
         new_rationale = st.text_area("Why this plan", value=plan.rationale, key=f"pv_rationale_{edit_key}", height=90)
         phases = [p.name for p in plan.phases]
         edited = st.data_editor(
-            ui.tasks_frame(plan),
+            tasks_frame(plan),
             key=f"pv_editor_{edit_key}",
             num_rows="dynamic",
             hide_index=True,
@@ -182,7 +192,7 @@ if can_edit:
                 "id": st.column_config.TextColumn("id", help="Unique; leave blank on a new row to derive it"),
                 "title": st.column_config.TextColumn("Title", required=True, max_chars=300),
                 "description": st.column_config.TextColumn("Description", max_chars=4000, width="large"),
-                "owner": st.column_config.SelectboxColumn("Owner", options=list(ui.OWNERS), required=True),
+                "owner": st.column_config.SelectboxColumn("Owner", options=list(OWNERS), required=True),
                 "due_week": st.column_config.NumberColumn(
                     "Week", min_value=0, max_value=13, step=1, required=True, help="0 = before day 1"
                 ),
@@ -194,21 +204,13 @@ if can_edit:
         )
         note = st.text_input("Note for this revision (optional)", key=f"pv_note_{edit_key}")
         if st.button("Save changes", type="primary", icon=":material/save:", key="pv_save"):
-            with ui.guard("saving the plan") as saved:
-                rows = edited.to_dict("records") if isinstance(edited, pd.DataFrame) else list(edited)
-                updated = ui.plan_from_rows(plan, rows, known_sources=set(ui.corpus().by_id()))
-                data = updated.model_dump(mode="json", by_alias=True)
-                data["summary"], data["rationale"] = new_summary, new_rationale
-                try:
-                    updated = Plan.model_validate(data)
-                except ValueError:
-                    raise BadInput("the summary and the rationale must not be empty") from None
-                if updated.model_dump(mode="json") == plan.model_dump(mode="json"):
-                    raise BadInput("nothing changed; edit the text or the table first")
+            with guard("saving the plan") as saved:
+                known = set(current_corpus().by_id())
+                updated = edited_plan(plan, table_rows(edited), new_summary, new_rationale, known)
                 result = svc.review.save_revision(user, plan_id, updated, expected_revision=opened, note=note or None)
             if saved.ok:
                 S[opened_key] = result.revision
-                ui.flash(f"Saved revision {result.revision}")
+                flash(f"Saved revision {result.revision}")
                 st.rerun()
             elif isinstance(saved.error, Conflict):
                 st.button("Reload the latest revision", icon=":material/refresh:", on_click=reload, key="pv_reload")
@@ -216,10 +218,10 @@ if can_edit:
 # --------------------------------------------------------------------------- tasks (read)
 with tabs["Tasks"]:
     for phase in plan.phases:
-        st.markdown(f"**{ui.safe(phase.name)}** · weeks {phase.start_week}–{phase.end_week}")
+        st.markdown(f"**{safe(phase.name)}** · weeks {phase.start_week}–{phase.end_week}")
         if phase.goals:
-            st.caption("Goals: " + "; ".join(ui.safe(g) for g in phase.goals))
-        frame = ui.tasks_frame(plan)
+            st.caption("Goals: " + "; ".join(safe(g) for g in phase.goals))
+        frame = tasks_frame(plan)
         st.dataframe(
             frame[frame["phase"] == phase.name].drop(columns=["phase"]),
             hide_index=True,
@@ -229,106 +231,77 @@ with tabs["Tasks"]:
 # --------------------------------------------------------------------------- timeline
 with tabs["Timeline"]:
     st.caption("Each task at its due week, coloured by owner. Hover a bar for details.")
-    st.altair_chart(ui.timeline_chart(plan), width="stretch")
+    st.altair_chart(timeline_chart(plan), width="stretch")
 
 # --------------------------------------------------------------------------- citations
 with tabs["Citations"]:
     st.caption("Every task cites the corpus documents it came from; open one to read the passage it rests on.")
     if plan.sources:
         st.markdown("**Documents retrieved for this hire**")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "id": s.id,
-                        "title": s.title,
-                        "kind": s.kind,
-                        "score": s.score,
-                        "sections": "; ".join(s.sections),
-                    }
-                    for s in plan.sources
-                ]
-            ),
-            hide_index=True,
-        )
-    docs = ui.corpus().by_id()
+        st.dataframe(sources_frame(plan), hide_index=True)
+    docs = current_corpus().by_id()
     for task in plan.all_tasks():
         flag = " :material/warning:" if task.needs_review else ""
-        with st.expander(f"{ui.safe(task.title)} · week {task.due_week} · {task.owner}{flag}"):
+        with st.expander(f"{safe(task.title)} · week {task.due_week} · {task.owner}{flag}"):
             if task.needs_review:
-                st.warning(ui.safe(task.review_reason or "flagged for review"))
-            st.markdown(ui.safe(task.description))
-            st.caption("Success: " + ui.safe(task.success_criteria))
+                st.warning(safe(task.review_reason or "flagged for review"))
+            st.markdown(safe(task.description))
+            st.caption("Success: " + safe(task.success_criteria))
             for source_id in task.sources:
                 doc = docs.get(source_id)
                 if doc is None:
-                    st.error(f"Cites `{ui.safe(source_id)}`, which is not in the corpus any more.")
+                    st.error(f"Cites `{safe(source_id)}`, which is not in the corpus any more.")
                     continue
-                section = ui.cited_passage(doc, task)
+                section = cited_passage(doc, task)
                 with st.container(border=True):
                     where = f" › {section.title}" if section else ""
-                    st.markdown(f":material/menu_book: **{ui.safe(doc.meta.title)}**{ui.safe(where)} · `{doc.id}`")
+                    st.markdown(f":material/menu_book: **{safe(doc.meta.title)}**{safe(where)} · `{doc.id}`")
                     if section:
                         st.markdown(section.text[:2500])
 
 # --------------------------------------------------------------------------- comments
 with tabs["Comments"]:
     comments = []
-    with ui.guard("loading comments"):
+    with guard("loading comments"):
         comments = svc.review.list_comments(user, plan_id)
     titles = {t.id: t.title for t in plan.all_tasks()}
     if not comments:
         st.caption("No comments yet.")
     for c in comments:
-        about = f" on *{ui.safe(titles.get(c.task_id, c.task_id))}*" if c.task_id else ""
+        about = f" on *{safe(titles.get(c.task_id, c.task_id))}*" if c.task_id else ""
         with st.chat_message(
             "user" if c.author_role == "manager" else "assistant",
             avatar=":material/person:" if c.author_role == "manager" else ":material/badge:",
         ):
             st.markdown(
-                f"**{ui.safe(c.author_name)}** ({c.author_role}){about} · revision {c.revision} · "
+                f"**{safe(c.author_name)}** ({c.author_role}){about} · revision {c.revision} · "
                 f"{c.created_at:%Y-%m-%d %H:%M}"
             )
-            st.markdown(ui.safe(c.text))
+            st.markdown(safe(c.text))
     if can_comment:
         with st.form(f"pv_comment_{plan_id}", clear_on_submit=True):
             options = ["", *titles]
             task_choice = st.selectbox("About", options, format_func=lambda i: "the whole plan" if not i else titles[i])
             text = st.text_area("Comment", max_chars=4000)
             if st.form_submit_button("Add comment", icon=":material/add_comment:"):
-                with ui.guard("adding the comment") as added:
+                with guard("adding the comment") as added:
                     svc.review.comment(user, plan_id, text, task_id=task_choice or None)
                 if added.ok:
-                    ui.flash("Comment added")
+                    flash("Comment added")
                     st.rerun()
 
 # --------------------------------------------------------------------------- history
 with tabs["History"]:
     st.markdown("**Revisions**")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "revision": r.number,
-                    "author": r.author_name,
-                    "role": r.author_role,
-                    "reason": r.reason,
-                    "note": r.note or "",
-                    "at": r.created_at,
-                }
-                for r in detail.revisions
-            ]
-        ),
-        hide_index=True,
-    )
+    st.dataframe(revisions_frame(detail.revisions), hide_index=True)
     if len(detail.revisions) > 1:
         numbers = [r.number for r in detail.revisions]
         c1, c2 = st.columns(2)
         a = c1.selectbox("From revision", numbers, index=len(numbers) - 2, key=f"pv_diff_a_{plan_id}")
         b = c2.selectbox("To revision", numbers, index=len(numbers) - 1, key=f"pv_diff_b_{plan_id}")
-        with ui.guard("comparing revisions"):
+        with guard("comparing revisions"):
             diff = svc.review.diff_revisions(user, plan_id, a, b)
             if diff.is_empty:
                 st.caption("No differences.")
             else:
-                st.dataframe(ui.diff_frame(diff), hide_index=True)
+                st.dataframe(diff_frame(diff), hide_index=True)

@@ -6,10 +6,15 @@ import streamlit as st
 
 from tailor.review.service import CommentOut
 from tailor.schema import Plan
-from tailor.web import ui
+from tailor.web.errors import guard
+from tailor.web.plan_view import review_items
+from tailor.web.services import services
+from tailor.web.session import flash, pick_plan, require_user
+from tailor.web.tables import diff_frame, plans_frame
+from tailor.web.text import safe
 
-user = ui.require_user("hr")
-svc = ui.services()
+user = require_user("hr")
+svc = services()
 S = st.session_state
 
 st.title("Review")
@@ -19,7 +24,7 @@ st.caption(
 )
 
 queue = []
-with ui.guard("loading the review queue") as out:
+with guard("loading the review queue") as out:
     queue = svc.review.list_plans(user, status="in_review")
 if not out.ok:
     st.stop()
@@ -28,14 +33,14 @@ if not queue:
     st.stop()
 
 st.dataframe(
-    ui.plans_frame(queue),
+    plans_frame(queue),
     hide_index=True,
     column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")},
 )
 labels = {p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue}
-plan_id = ui.pick_plan("Plan to review", labels, key="rv_pick")
+plan_id = pick_plan("Plan to review", labels, key="rv_pick")
 
-with ui.guard("opening the plan") as out:
+with guard("opening the plan") as out:
     detail = svc.review.get_plan(user, plan_id)
 if not out.ok:
     st.stop()
@@ -58,30 +63,30 @@ if opened != detail.revision:
         icon=":material/sync_problem:",
     )
     st.button("Reload", icon=":material/refresh:", on_click=reload, key="rv_reload")
-    with ui.guard("loading the revision you opened"):
+    with guard("loading the revision you opened"):
         plan = svc.review.get_revision(user, plan_id, opened).plan
 
 summary = detail.summary
-st.subheader(f"#{plan_id}: {ui.safe(plan.hire.name or plan.hire.role)}")
+st.subheader(f"#{plan_id}: {safe(plan.hire.name or plan.hire.role)}")
 st.caption(
-    f"{ui.safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
-    f"{ui.safe(summary.manager_name)} · reviewer {ui.safe(summary.reviewer_name or 'not assigned')}"
+    f"{safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
+    f"{safe(summary.manager_name)} · reviewer {safe(summary.reviewer_name or 'not assigned')}"
 )
 c1, c2, c3 = st.columns([1, 1, 3])
 if summary.reviewer is None and c1.button("Assign to me", icon=":material/person_add:", key="rv_assign"):
-    with ui.guard("assigning the plan") as assigned:
+    with guard("assigning the plan") as assigned:
         svc.review.assign_reviewer(user, plan_id, user.username)
     if assigned.ok:
-        ui.flash("Assigned to you")
+        flash("Assigned to you")
         st.rerun()
 if c2.button("Open in editor", icon=":material/edit:", key="rv_edit"):
     st.switch_page("pages/plan.py", query_params={"id": str(plan_id)})
 
-items = ui.review_items(plan)
+items = review_items(plan)
 if items:
     with st.expander(f"{len(items)} item(s) flagged for review", icon=":material/warning:"):
         for what, why in items:
-            st.markdown(f"- **{ui.safe(what)}**: {ui.safe(why)}")
+            st.markdown(f"- **{safe(what)}**: {safe(why)}")
 
 # --------------------------------------------------------------------------- diff
 st.markdown("#### Compare revisions")
@@ -92,7 +97,7 @@ else:
     d1, d2 = st.columns(2)
     a = d1.selectbox("Before", numbers, index=len(numbers) - 2, key=f"rv_a_{plan_id}")
     b = d2.selectbox("After", numbers, index=len(numbers) - 1, key=f"rv_b_{plan_id}")
-    with ui.guard("comparing revisions"):
+    with guard("comparing revisions"):
         diff = svc.review.diff_revisions(user, plan_id, a, b)
         plan_a = svc.review.get_revision(user, plan_id, a).plan
         plan_b = svc.review.get_revision(user, plan_id, b).plan
@@ -126,37 +131,37 @@ else:
                 with column, st.container(border=True):
                     st.markdown(f"**Revision {rev}**")
                     for phase in shown.phases:
-                        st.caption(ui.safe(phase.name))
+                        st.caption(safe(phase.name))
                         for task in phase.tasks:
                             mark = marks.get(task.id, "")
-                            st.markdown(f"- {ui.safe(task.title)} · wk {task.due_week} · {task.owner} {mark}")
-            st.dataframe(ui.diff_frame(diff), hide_index=True)
+                            st.markdown(f"- {safe(task.title)} · wk {task.due_week} · {task.owner} {mark}")
+            st.dataframe(diff_frame(diff), hide_index=True)
 
 # --------------------------------------------------------------------------- comments
 st.markdown("#### Comments")
 titles = {t.id: t.title for t in plan.all_tasks()}
 comments = []
-with ui.guard("loading comments"):
+with guard("loading comments"):
     comments = svc.review.list_comments(user, plan_id)
 by_task: dict[str | None, list[CommentOut]] = {}
 for comment in comments:
     by_task.setdefault(comment.task_id, []).append(comment)
 for task_id, thread in by_task.items():
     about = titles.get(task_id, task_id) if task_id else "The whole plan"
-    with st.expander(f"{ui.safe(about)} ({len(thread)})"):
+    with st.expander(f"{safe(about)} ({len(thread)})"):
         for c in thread:
             st.markdown(
-                f"**{ui.safe(c.author_name)}** ({c.author_role}) · revision {c.revision} · "
-                f"{c.created_at:%Y-%m-%d %H:%M}  \n{ui.safe(c.text)}"
+                f"**{safe(c.author_name)}** ({c.author_role}) · revision {c.revision} · "
+                f"{c.created_at:%Y-%m-%d %H:%M}  \n{safe(c.text)}"
             )
 with st.form(f"rv_comment_{plan_id}", clear_on_submit=True):
     task_choice = st.selectbox("About", ["", *titles], format_func=lambda i: "the whole plan" if not i else titles[i])
     text = st.text_area("Comment", max_chars=4000, placeholder="What should change, and why?")
     if st.form_submit_button("Add comment", icon=":material/add_comment:"):
-        with ui.guard("adding the comment") as added_ok:
+        with guard("adding the comment") as added_ok:
             svc.review.comment(user, plan_id, text, task_id=task_choice or None)
         if added_ok.ok:
-            ui.flash("Comment added")
+            flash("Comment added")
             st.rerun()
 
 # --------------------------------------------------------------------------- decision
@@ -181,7 +186,7 @@ with st.container(border=True):
         "Request changes", icon=":material/undo:", key="rv_changes", disabled=opened != detail.revision
     )
     if approve or send_back:
-        with ui.guard("recording the decision") as decided:
+        with guard("recording the decision") as decided:
             if approve:
                 svc.review.approve(user, plan_id, expected_revision=opened, reason=reason)
             else:
@@ -189,5 +194,5 @@ with st.container(border=True):
         if decided.ok:
             reload()
             S.pop(f"rv_reason_{plan_id}", None)
-            ui.flash(f"Plan #{plan_id} approved" if approve else f"Plan #{plan_id} sent back to its manager")
+            flash(f"Plan #{plan_id} approved" if approve else f"Plan #{plan_id} sent back to its manager")
             st.rerun()

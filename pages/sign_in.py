@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tailor.web import ui
+from tailor.web.errors import guard
+from tailor.web.session import NOTICE_KEY, flash, sign_in
+from tailor.web.text import safe
 
 st.title("tailor")
 st.caption("Grounded, tailored 30/60/90-day onboarding plans. Sign in to continue.")
 
-notice = st.session_state.pop(ui.NOTICE_KEY, None)
+notice = st.session_state.pop(NOTICE_KEY, None)
 if notice:
-    st.info(ui.safe(notice), icon=":material/info:")
+    st.info(safe(notice), icon=":material/info:")
 
 left, _ = st.columns([1, 1])
 with left, st.form("sign_in", border=True):
@@ -23,9 +25,9 @@ if submitted:
     if not username.strip() or not password:
         st.error("Enter your username and password.")
     else:
-        with ui.guard("signing in") as outcome:
-            user = ui.sign_in(username, password)
+        with guard("signing in") as outcome:
+            user = sign_in(username, password)
         if outcome.ok:
-            ui.flash(f"Signed in as {user.display_name}")
+            flash(f"Signed in as {user.display_name}")
             st.rerun()
 st.caption("No account yet? Ask an admin to create one (`tailor users add NAME --role manager|hr|admin`).")

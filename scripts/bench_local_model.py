@@ -94,7 +94,7 @@ def draft_speed(model: str, drafts: int) -> dict[str, Any]:
     rows = []
     for path in backgrounds:
         started = time.perf_counter()
-        plan = engine.draft(DraftRequest(background=path.read_text(), model=model))
+        plan = engine.draft(DraftRequest(background=path.read_text(), model=model)).plan
         wall = time.perf_counter() - started
         timings = plan.provenance.timings
         model_s = sum(t.model_seconds for t in timings)

@@ -11,8 +11,9 @@ database, dropped afterwards). Each session signs in and checks its token before
 operation, like a web session. Three kinds of session:
 
 * **draft**: a manager saves an intake, drafts a plan through the real ``Engine`` (compose,
-  redaction, retrieval when the index is built, validation) with a fast mocked model (litellm
-  ``mock_response``; model calls still queue on ``settings.max_concurrent_model_calls``),
+  redaction, retrieval when the index is built, validation) with a fast scripted model
+  (``ScriptedModel``: the real litellm and instructor path with written answers; model calls
+  still queue on ``settings.max_concurrent_model_calls``),
   stores it and submits it. With ``--model`` the first ``--real-drafts`` drafts use that model.
 * **review**: its own manager and two HR users on their own plan: read, comment, edit, approve
   by the *other* HR user (four-eyes), export; the next edit reopens the plan.
@@ -312,13 +313,15 @@ class World:
 
 
 def draft_session(s: Session, manager: str, seed: int) -> None:
+    from tailor.models.scripted import ScriptedModel
     from tailor.pipeline.engine import Engine
     from tailor.schema import DraftRequest
 
     w = s.world
     rng = random.Random(seed)
     s.sign_in(manager)
-    engine = Engine(w.settings, corpus=w.corpus)
+    scripted = ScriptedModel()
+    engine = Engine(w.settings, corpus=w.corpus, model=scripted)
     real_engine = (
         Engine(w.settings.model_copy(update={"model": w.config.model}), corpus=w.corpus) if w.config.model else None
     )
@@ -337,9 +340,11 @@ def draft_session(s: Session, manager: str, seed: int) -> None:
         s.result.committed.update(intakes=1, audit=1)
         real = real_engine is not None and w.take_real_draft()
         eng = real_engine if real and real_engine is not None else engine
-        eng.mock_responses = [] if real else list(case.mocks)
+        if not real:
+            scripted.load(case.mocks)
         request = DraftRequest(background=case.background, **case.overrides)
-        plan = s.call("draft_real_model" if real else "draft", eng.draft, request)
+        drafted = s.call("draft_real_model" if real else "draft", eng.draft, request)
+        plan = drafted.plan if drafted is not None else None
         if plan is not None:
             flagged = {f.field for f in plan.review_flags}
             kind = "real" if real else "mocked"
@@ -698,10 +703,11 @@ def _run(
 
 def _base_plan(case: DraftCase, settings: Settings, corpus: Any, engine_cls: Any) -> Any:
     """A grounded plan (no model) for the review and contention sessions to work on."""
+    from tailor.models.scripted import ScriptedModel
     from tailor.schema import DraftRequest
 
-    engine = engine_cls(settings, corpus=corpus, mock_responses=list(case.mocks))
-    plan = engine.draft(DraftRequest(background=case.background, **case.overrides))
+    engine = engine_cls(settings, corpus=corpus, model=ScriptedModel(case.mocks))
+    plan = engine.draft(DraftRequest(background=case.background, **case.overrides)).plan
     plan.hire.start_date = date(2026, 1, 5)
     return plan
 

@@ -16,23 +16,25 @@ from typing import Any
 
 from tailor.config import get_settings
 from tailor.evals.runner import load_cases
-from tailor.models import llm
+from tailor.models.llm import LiteLLMModel, Send
 from tailor.models.response_cache import activate
 from tailor.pipeline.engine import Engine
 
 
-def spy_on_model_calls() -> None:
-    """Wrap the transport every model call goes through, to print the raw reply."""
-    original = llm._Transport.__call__
+class ProbeModel(LiteLLMModel):
+    """The real model, printing each request's prompt and the raw reply."""
 
-    def spy(self: llm._Transport, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        response = original(self, **kwargs)
-        print(f"\n--- prompt ({time.perf_counter() - started:.1f} s):\n{kwargs['messages'][-1]['content'][:700]}")
-        print(f">>> {response.choices[0].message.content}")
-        return response
+    def sender(self) -> Send:
+        send = super().sender()
 
-    llm._Transport.__call__ = spy  # type: ignore[method-assign]
+        def probe(**kwargs: Any) -> Any:
+            started = time.perf_counter()
+            response = send(**kwargs)
+            print(f"\n--- prompt ({time.perf_counter() - started:.1f} s):\n{kwargs['messages'][-1]['content'][:700]}")
+            print(f">>> {response.choices[0].message.content}")
+            return response
+
+        return probe
 
 
 def main() -> None:
@@ -44,14 +46,13 @@ def main() -> None:
     if args.model:
         settings = settings.model_copy(update={"model": args.model})
     cases = {c.name: c for c in load_cases(settings.evals_dir / "cases", args.cases).dataset.cases}
-    spy_on_model_calls()
-    engine = Engine(settings)
+    engine = Engine(settings, model=ProbeModel())
     with activate(None):  # always the real model
         for name in args.cases:
             if name not in cases:
                 raise SystemExit(f"no case named {name!r}")
             print(f"\n===== {name} on {settings.model}")
-            plan = engine.draft(cases[name].inputs)
+            plan = engine.draft(cases[name].inputs).plan
             for flag in plan.review_flags:
                 print(f"flag {flag.field}: {flag.reason[:300]}")
             for task in plan.all_tasks():

@@ -1,4 +1,4 @@
-"""`tailor ingest`, `tailor search` and `tailor corpus check`."""
+"""`tailor ingest`, `tailor search`, `tailor corpus check` and `tailor corpus add`."""
 
 from __future__ import annotations
 
@@ -135,9 +135,45 @@ def check(
         raise TailorError(f"{len(corpus.errors)} document(s) have front-matter errors (listed above)")
 
 
+def add(
+    file: Annotated[Path, typer.Argument(help="The document: Markdown with YAML front matter, named <id>.md.")],
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Refuse the file unless its front matter is this kind: " + " | ".join(_KINDS)),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a document of the same name.")] = False,
+    corpus_dir: CorpusOpt = None,
+) -> None:
+    """Validate a document and write it into the corpus (roles/ or case-studies/, by its kind).
+
+    The same checks and the same writer as the Corpus page: the front matter as ingest reads
+    it, a plain file name that matches the document id, a unique id, nowhere outside the corpus.
+    """
+    from tailor.corpus.writer import save_document
+
+    _choose("kind", [kind] if kind is not None else None, _KINDS)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {file}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {exc}") from None
+    root = corpus_dir or get_settings().corpus_dir
+    target = save_document(
+        root,
+        file.name,
+        text,
+        overwrite=overwrite,
+        kind=kind,
+        how_to_overwrite="pass --overwrite to replace it",
+    )
+    out.print(f"saved {target}; run `tailor ingest` to make it searchable", highlight=False, markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.command("search")(search)
     corpus_app = typer.Typer(help="Corpus tools.", no_args_is_help=True)
     corpus_app.command("check")(check)
+    corpus_app.command("add")(add)
     app.add_typer(corpus_app, name="corpus")

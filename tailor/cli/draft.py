@@ -20,7 +20,7 @@ from tailor.config import get_settings
 from tailor.corpus.documents import RoleFamily, Seniority
 from tailor.errors import BadInput, ModelUnavailable
 from tailor.pipeline.uploads import read_background_file
-from tailor.schema import DraftRequest, Plan, ProgressEvent, plan_json_schema
+from tailor.schema import DraftRequest, Plan, plan_json_schema
 
 err = Console(stderr=True)
 
@@ -44,7 +44,8 @@ def render_plan(plan: Plan, fmt: str) -> str:
         return plan.model_dump_json(by_alias=True, indent=2)
     from datetime import UTC, datetime
 
-    from tailor.exports.formats import ExportContext, to_markdown
+    from tailor.exports import ExportContext
+    from tailor.exports.markdown import to_markdown
 
     # A draft from the command line is not stored yet: no plan id, revision or reviewer.
     unsaved = ExportContext(
@@ -72,6 +73,7 @@ def draft(
 ) -> None:
     """Draft a grounded, tailored 30/60/90-day plan from a hire's background."""
     from tailor.pipeline.engine import Engine
+    from tailor.pipeline.result import DraftDone, DraftResult
 
     settings = get_settings()
     try:
@@ -88,19 +90,15 @@ def draft(
         start_date=start,
         model=model,
     )
-    engine = Engine(settings)
-    plan: Plan | None = None
-    unavailable: ProgressEvent | None = None
-    for event in engine.draft_events(request):
+    result: DraftResult | None = None
+    for event in Engine(settings).draft_events(request):
         if not quiet:
             style = "yellow" if event.kind == "warning" else "dim"
             err.print(f"[{style}][{event.elapsed_s:6.1f}s] {event.kind}: {event.message}[/{style}]")
-        if event.plan is not None:
-            plan = event.plan
-        if event.detail.get("model_unavailable"):
-            unavailable = event
-    assert plan is not None
-    rendered = render_plan(plan, fmt)
+        if isinstance(event, DraftDone):
+            result = event.result
+    assert result is not None  # draft_events ends with DraftDone or raises
+    rendered = render_plan(result.plan, fmt)
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
         if not quiet:
@@ -108,9 +106,10 @@ def draft(
     else:
         sys.stdout.write(rendered + "\n")
         sys.stdout.flush()
-    if unavailable is not None:
+    if not result.model_available:
         raise ModelUnavailable(
-            f"{unavailable.message}; the grounded plan was written with its untailored parts flagged needs_review"
+            f"model unavailable: {result.unavailable_reason}; "
+            "the grounded plan was written with its untailored parts flagged needs_review"
         )
 
 

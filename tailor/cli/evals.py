@@ -14,19 +14,15 @@ from tailor.errors import BadInput
 from tailor.evals.runner import (
     SCHEMA_FILE,
     Comparison,
-    EngineTask,
     RunResult,
     check_gate,
     compare_runs,
     list_runs,
-    load_cases,
     load_run,
-    load_threshold,
+    prepare_suite,
     rate_bar,
     resolve_run,
-    run_eval,
     runs_dir,
-    save_run,
     write_cases_schema,
     write_report,
 )
@@ -167,41 +163,22 @@ def run(
         raise BadInput("--prune only makes sense with --record")
     if prune and only:
         raise BadInput("--prune needs the full case set: it deletes what this run did not use")
-    settings = get_settings()
-    if model:
-        settings = settings.model_copy(update={"model": model})
-    cases_path = cases or settings.evals_dir / "cases"
-    threshold_path = threshold or settings.evals_dir / "threshold.yaml"
-    gate = load_threshold(threshold_path).min_pass_rate if threshold_path.exists() or threshold else None
-    loaded = load_cases(cases_path, only)
+    suite = prepare_suite(get_settings(), cases=cases, only=only, model=model, threshold=threshold)
+    settings = suite.settings
     cache: ResponseCache | None = (
         None if no_cache else default_cache(settings, record=record, replay_only=replay_only, live_budget_s=live_budget)
     )
     console = make_console()
     console.print(
-        f"running {len(loaded.dataset.cases)} cases on {settings.model} (concurrency {concurrency}"
+        f"running {suite.size} cases on {settings.model} (concurrency {concurrency}"
         + (", no cache" if cache is None else ", recording" if record else ", replay only" if replay_only else "")
         + (f", live budget {live_budget:.0f} s" if live_budget is not None else "")
         + ")"
     )
-    task = EngineTask(settings, size=concurrency)
     plans: dict[str, Plan] = {}
-    result = run_eval(
-        loaded,
-        task,
-        settings=settings,
-        model=model,
-        concurrency=concurrency,
-        judge=judge,
-        cache=cache,
-        threshold=gate,
-        cases_path=cases_path,
-        progress=progress,
-        plans=plans,
-    )
-    saved = save_run(result, runs_dir(settings))
+    result, saved = suite.run(cache, concurrency=concurrency, judge=judge, progress=progress, plans=plans)
     print_run(result, console)
-    console.print(f"saved {saved[0]}")
+    console.print(f"saved {saved}")
     if report is not None:
         paths = write_report(result, report, plans)
         console.print(f"report: {paths['markdown']}  junit: {paths['junit']}")

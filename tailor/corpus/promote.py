@@ -11,7 +11,6 @@ The narrative body names every task and the policy's days and weeks, as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from tailor.corpus.documents import CaseStudyMeta, Outcome, Policy, TaskTemplate
 from tailor.errors import BadInput
 from tailor.pipeline.privacy import redact
 from tailor.schema import Plan
+from tailor.text import slug
 
 DEFAULT_CHECK_IN_WEEKS = (1, 4, 8, 12)
 _ID_MAX = 80
@@ -40,10 +40,6 @@ class PromotedCase:
         """The whole Markdown file: YAML front matter, then the narrative."""
         front = yaml.safe_dump(self.meta.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
         return f"---\n{front}---\n\n{self.body.strip()}\n"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def case_id(plan: Plan, plan_id: int, taken: Iterable[str] = ()) -> str:
@@ -117,7 +113,7 @@ def case_study_from_plan(
     title = f"Approved plan: {hire.seniority} {role}"
     if hire.situation != "standard":
         title += f" ({situation_words})"
-    tags = list(dict.fromkeys(["approved-plan", _slug(hire.situation), *(_slug(s) for s in hire.skills[:6])]))
+    tags = list(dict.fromkeys(["approved-plan", slug(hire.situation), *(slug(s) for s in hire.skills[:6])]))
     meta = CaseStudyMeta(
         id=case_id(plan, plan_id, taken_ids),
         kind="case_study",

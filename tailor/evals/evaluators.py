@@ -592,7 +592,7 @@ class JudgeRubric(Evaluator[DraftRequest, DraftOutcome, Expected]):
         return await anyio.to_thread.run_sync(self._judge, ctx.inputs.background, plan)
 
     def _judge(self, background: str, plan: Plan) -> EvaluationReason:
-        import litellm
+        from tailor.models.llm import complete_text
 
         settings = get_settings()
         plan_json = plan.model_dump_json(by_alias=True, exclude={"provenance"})
@@ -604,9 +604,7 @@ class JudgeRubric(Evaluator[DraftRequest, DraftOutcome, Expected]):
                 f"Plan JSON:\n{plan_json[:24000]}",
             },
         ]
-        response = litellm.completion(model=self.model, messages=messages, **settings.litellm_kwargs())
-        content = response.choices[0].message.content or ""
-        return parse_judgement(content)
+        return parse_judgement(complete_text(messages, model=self.model, settings=settings))
 
 
 def parse_judgement(content: str) -> EvaluationReason:

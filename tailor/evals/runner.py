@@ -1,21 +1,20 @@
 """The eval runner: load the cases, draft a plan for each, evaluate, report, remember.
 
-``run_eval`` takes any ``task: Callable[[DraftRequest], Plan]`` so the runner can
-be tested with crafted plans; ``EngineTask`` is the real one. Every run is saved
-as JSON under ``data_dir/evals/runs`` (and the report folder), with the model,
-prompt version, corpus hash and git commit, so ``compare`` and ``history`` and
-the Streamlit page can read runs back with ``load_run`` and ``list_runs``.
+``run_eval`` takes any ``task: Callable[[DraftRequest], Plan | DraftResult]`` so the
+runner can be tested with crafted plans; ``EngineTask`` is the real one. ``prepare_suite``
+and ``Suite.run`` are the steps ``tailor eval`` and the Evals page share: cases, gate,
+engine, run, save. Every run is saved as JSON under ``data_dir/evals/runs`` (and the report
+folder), with the model, prompt version, corpus hash and git commit, so ``compare`` and
+``history`` and the Streamlit page can read runs back with ``load_run`` and ``list_runs``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import re
 import secrets
 import statistics
 import subprocess
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -44,6 +43,7 @@ from tailor.evals.evaluators import (
     use_corpus,
 )
 from tailor.models.response_cache import ResponseCache, activate, install
+from tailor.pipeline.result import DraftResult
 from tailor.schema import DraftRequest, Plan
 
 CaseDataset = Dataset[DraftRequest, DraftOutcome, Expected]
@@ -288,15 +288,8 @@ def write_cases_schema(path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- tasks
-@dataclass
-class Drafted:
-    """A task may return this instead of a bare Plan to hand over the prompts it sent."""
-
-    plan: Plan
-    prompts: list[list[dict[str, Any]]]
-
-
-Task = Callable[[DraftRequest], Plan | Drafted]
+Task = Callable[[DraftRequest], Plan | DraftResult]
+"""Drafts one case: a bare plan, or a ``DraftResult`` that also hands over the prompts sent."""
 
 
 def error_kind(exc: BaseException) -> str:
@@ -312,8 +305,8 @@ def run_task(task: Task, request: DraftRequest) -> DraftOutcome:
     t0 = time.perf_counter()
     try:
         result = task(request)
-        if isinstance(result, Drafted):
-            plan, prompts = result.plan, result.prompts
+        if isinstance(result, DraftResult):
+            plan, prompts = result.plan, [list(p) for p in result.prompts]
         elif isinstance(result, Plan):
             plan, prompts = result, []
         else:
@@ -337,39 +330,17 @@ def run_task(task: Task, request: DraftRequest) -> DraftOutcome:
 
 
 class EngineTask:
-    """Drafts with ``tailor.pipeline.engine.Engine``; a small pool so each draft's prompts are read without races."""
+    """Drafts with ``tailor.pipeline.engine.Engine``: one engine for every case, concurrent drafts included."""
 
-    def __init__(self, settings: Settings, size: int = 1) -> None:
+    def __init__(self, settings: Settings) -> None:
         try:
             from tailor.pipeline.engine import Engine
         except ImportError as exc:  # pragma: no cover - the engine ships with the package
             raise TailorError(f"the plan engine is not available: {exc}") from None
-        self._factory: Callable[[], Any] = lambda: Engine(settings)
-        self._pool: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._size = max(1, size)
-        self._made = 0
-        self._lock = threading.Lock()
-        self._pool.put(self._factory())  # fail fast (corpus errors) before the progress bar starts
+        self.engine = Engine(settings)  # corpus errors fail here, before the progress bar starts
 
-    def _acquire(self) -> Any:
-        try:
-            return self._pool.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if self._made + 1 < self._size:
-                self._made += 1
-                return self._factory()
-        return self._pool.get()
-
-    def __call__(self, request: DraftRequest) -> Drafted:
-        engine = self._acquire()
-        try:
-            plan = engine.draft(request)
-            prompts = [list(m) for m in getattr(engine, "last_prompts", [])]
-            return Drafted(plan=plan, prompts=prompts)
-        finally:
-            self._pool.put(engine)
+    def __call__(self, request: DraftRequest) -> DraftResult:
+        return self.engine.draft(request)
 
 
 # --------------------------------------------------------------------------- running
@@ -622,6 +593,86 @@ def resolve_run(ref: str, settings: Settings | None = None) -> Path:
     if not matches:
         raise NotFound(f"no eval run {ref!r} in {runs_dir(settings)}")
     raise BadInput(f"{ref!r} matches {len(matches)} runs; give more of the id")
+
+
+# --------------------------------------------------------------------------- the suite
+@dataclass
+class Suite:
+    """One eval run, checked before anything is drafted: the cases, the gate and the engine."""
+
+    settings: Settings
+    loaded: LoadedCases
+    cases_path: Path
+    threshold: float | None
+    model: str | None
+    task: Task
+
+    @property
+    def size(self) -> int:
+        return len(self.loaded.dataset.cases)
+
+    def run(
+        self,
+        cache: ResponseCache | None,
+        *,
+        concurrency: int = 1,
+        judge: str | None = None,
+        progress: bool = True,
+        on_case: Callable[[], None] | None = None,
+        plans: dict[str, Plan] | None = None,
+    ) -> tuple[RunResult, Path]:
+        """Draft and evaluate every case, save the run; the result and the file it was saved to.
+
+        ``on_case`` is called after each case is drafted (the Evals page counts them).
+        """
+        result = run_eval(
+            self.loaded,
+            self.task if on_case is None else _counted(self.task, on_case),
+            settings=self.settings,
+            model=self.model,
+            concurrency=concurrency,
+            judge=judge,
+            cache=cache,
+            threshold=self.threshold,
+            cases_path=self.cases_path,
+            progress=progress,
+            plans=plans,
+        )
+        return result, save_run(result, runs_dir(self.settings))[0]
+
+
+def _counted(task: Task, on_case: Callable[[], None]) -> Task:
+    def counted(request: DraftRequest) -> Plan | DraftResult:
+        try:
+            return task(request)
+        finally:
+            on_case()
+
+    return counted
+
+
+def prepare_suite(
+    settings: Settings | None = None,
+    *,
+    cases: Path | None = None,
+    only: Sequence[str] = (),
+    model: str | None = None,
+    threshold: Path | None = None,
+    task: Task | None = None,
+) -> Suite:
+    """Load the cases and the gate and build the engine, so that any mistake shows before drafting starts.
+
+    Defaults: ``evals/cases``, ``evals/threshold.yaml`` (no gate when the default file is absent),
+    the configured model, the real engine.
+    """
+    settings = settings or get_settings()
+    if model:
+        settings = settings.model_copy(update={"model": model})
+    cases_path = cases or settings.evals_dir / "cases"
+    threshold_path = threshold or settings.evals_dir / "threshold.yaml"
+    gate = load_threshold(threshold_path).min_pass_rate if threshold_path.exists() or threshold else None
+    loaded = load_cases(cases_path, only)
+    return Suite(settings, loaded, cases_path, gate, model or None, task or EngineTask(settings))
 
 
 # --------------------------------------------------------------------------- compare

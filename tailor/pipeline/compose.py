@@ -6,23 +6,38 @@ check-ins from the seniority policy a case study states; extra tasks from the
 case studies that worked for similar hires. Every task carries the ids of the
 documents it came from. No model is involved, so the skeleton is ready in
 milliseconds and stands when the model is weak or down.
-"""
+
+:func:`compose` is a sequence of named steps:
+
+1. choose the documents (:func:`_choose_grounds`): the role profile (:func:`pick_role_profile`),
+   the case study stating the level's policy and the hire's situational case
+   (:func:`pick_policy_cases`); the situational case's policy wins;
+2. collect the tasks (:func:`tailor.pipeline.compose_tasks.collect_tasks`): policy milestones,
+   the case studies' tasks, on-call and leadership duties, responsibilities, relationships,
+   artifacts, then on-call and leadership moved to the weeks the policy allows;
+3. lay the tasks out in phases, with the role's 30/60/90-day expectations as goals;
+4. the relationships, capabilities, check-ins, risks, sources, summary, rationale, support and
+   targets, each from one function below.
+
+The prompts sent to models quote task titles, and the recorded eval answers are keyed by
+those prompts: a change to a title or to the task order invalidates ``evals/recorded``."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from tailor.corpus.documents import (
     SENIORITY_ORDER,
     CaseStudyMeta,
     Corpus,
     Expectations,
+    Policy,
     Proficiency,
     RoleProfileMeta,
     Seniority,
 )
+from tailor.pipeline.compose_tasks import LAST_WEEK, collect_tasks
 from tailor.schema import (
     CheckIn,
     HireProfile,
@@ -45,6 +60,8 @@ PHASES: tuple[tuple[str, int, int], ...] = (
     ("Days 31-60: Integration", 5, 8),
     ("Days 61-90: Ownership", 9, 13),
 )
+# Where to look when the corpus has nothing for the hire's own level: the nearest levels first,
+# in the direction a hire of that level is most like (a principal is planned like a staff engineer).
 _LEVEL_FALLBACK: dict[Seniority, tuple[Seniority, ...]] = {
     "intern": ("intern", "junior", "mid"),
     "junior": ("junior", "intern", "mid"),
@@ -55,43 +72,37 @@ _LEVEL_FALLBACK: dict[Seniority, tuple[Seniority, ...]] = {
     "manager": ("manager", "director", "senior"),
     "director": ("director", "manager", "staff"),
 }
-
-
-_ON_CALL = re.compile(r"(?i)\bon[- ]call\b|incident (?:response|commander)|release (?:duty|captain)")
-
-
-_JOINS_ON_CALL = re.compile(r"(?i)\b(?:join|enter|take|start|begin|primary)\b[^.\n]{0,40}?\bon[- ]?call\b")
-_SHADOWS = re.compile(r"(?i)\b(?:shadow\w*|observe\w*)\b")
-_LEADS = re.compile(r"(?i)^(?:lead|facilitate|mentor|run)\b")
-
-
-def _apply_policy_weeks(book: _TaskBook, on_call_week: int | None, leadership_week: int | None) -> None:
-    """The policy in force wins over the weeks a story's own tasks carry.
-
-    A situational case adapts the base policy (a hire back from a career break joins on-call later
-    than other seniors), so the base case's "join on-call in week 4" must move, or go when the
-    policy keeps the hire off call for 90 days. Leadership tasks likewise wait for the policy's week.
-    """
-    kept: list[Task] = []
-    for task in book.tasks:
-        text = f"{task.title}. {task.description}"
-        if _JOINS_ON_CALL.search(task.title) and not _SHADOWS.search(task.title):
-            if on_call_week is None or on_call_week > 13:
-                continue
-            task.due_week = max(task.due_week, on_call_week)
-        elif _JOINS_ON_CALL.search(text) and not _SHADOWS.search(text) and on_call_week is not None:
-            task.due_week = max(task.due_week, min(on_call_week, 13))
-        if _LEADS.search(task.title) and leadership_week is not None and leadership_week <= 13:
-            task.due_week = max(task.due_week, leadership_week)
-        kept.append(task)
-    book.tasks = kept
+_LEVEL_WORDS: dict[Seniority, str] = {
+    "intern": "an intern",
+    "junior": "a junior engineer",
+    "mid": "a mid-level engineer",
+    "senior": "a senior engineer",
+    "staff": "a staff engineer",
+    "principal": "a principal engineer",
+    "manager": "an engineering manager",
+    "director": "an engineering director",
+}
+# Check-in focus after the settling-in weeks: the first row whose last week is not before the
+# check-in names the review and the role profile's expectations it checks.
+_SETTLING_IN_WEEKS = 2
+_REVIEWS: tuple[tuple[int, str, Callable[[Expectations], list[str]]], ...] = (
+    (5, "30-day review", lambda e: e.day_30),
+    (9, "60-day review", lambda e: e.day_60),
+    (LAST_WEEK, "90-day review", lambda e: e.day_90),
+)
 
 
 class CompositionError(Exception):
     """The corpus lacks what a plan needs (no role profiles or no policy): a corpus bug, not user input."""
 
 
+# =========================================================================== choosing the documents
 def nearest(mapping_keys: Sequence[Seniority], level: Seniority) -> Seniority | None:
+    """The level among ``mapping_keys`` closest to ``level``: its fallback order first, then rank distance.
+
+    Role profiles state expectations and capability targets for some levels only; a hire of
+    another level is planned against the nearest one rather than getting none.
+    """
     for candidate in _LEVEL_FALLBACK[level]:
         if candidate in mapping_keys:
             return candidate
@@ -100,6 +111,11 @@ def nearest(mapping_keys: Sequence[Seniority], level: Seniority) -> Seniority | 
 
 
 def pick_role_profile(corpus: Corpus, family: str, ranked_ids: Sequence[str] = ()) -> RoleProfileMeta:
+    """The role profile for the hire's role family; retrieval's ranking breaks ties and fills gaps.
+
+    The family the intake read is the stronger signal, so a matching profile always wins; only
+    when no profile covers the family does the best-ranked retrieved profile stand in.
+    """
     roles = corpus.roles()
     if not roles:
         raise CompositionError("the corpus has no role profiles; run `tailor ingest` on a complete corpus")
@@ -117,7 +133,12 @@ def pick_role_profile(corpus: Corpus, family: str, ranked_ids: Sequence[str] = (
 def pick_policy_cases(
     corpus: Corpus, hire: HireProfile, ranked_ids: Sequence[str] = ()
 ) -> tuple[CaseStudyMeta, CaseStudyMeta | None]:
-    """The canonical case for the hire's level, and a situational one if the hire's situation has a story."""
+    """The canonical case for the hire's level, and a situational one if the hire's situation has a story.
+
+    The seniority policy is stated once per level by a ``standard`` case study, so the base case is
+    picked by level alone (nearest level when none states it). A situational case (a rehire, a
+    career break) is picked by retrieval's ranking, since several stories may share a situation.
+    """
     cases = corpus.case_studies()
     canonical = [c for c in cases if c.situation == "standard"]
     if not canonical:
@@ -139,86 +160,191 @@ def pick_policy_cases(
     return base, situational
 
 
-def _slug(text: str, taken: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(base) > 48:
-        base = base[:48].rsplit("-", 1)[0]
-    base = base or "task"
-    slug, n = base, 2
-    while slug in taken:
-        slug = f"{base}-{n}"
-        n += 1
-    taken.add(slug)
-    return slug
+@dataclass(frozen=True)
+class _Grounds:
+    """The documents a plan is built from, and the policy in force."""
+
+    role: RoleProfileMeta
+    base_case: CaseStudyMeta
+    situational: CaseStudyMeta | None
+    level: Seniority
+
+    @property
+    def cases(self) -> list[CaseStudyMeta]:
+        return [c for c in (self.base_case, self.situational) if c is not None]
+
+    @property
+    def policy_case(self) -> CaseStudyMeta:
+        """A situational case adapts the base policy, so its numbers win (a rehire ramps up faster)."""
+        return self.situational or self.base_case
+
+    @property
+    def policy(self) -> Policy:
+        return self.policy_case.policy
+
+    @property
+    def expectations(self) -> Expectations | None:
+        """The role profile's 30/60/90-day expectations for the nearest level it states."""
+        band = nearest(list(self.role.expectations), self.level)
+        return self.role.expectations.get(band) if band else None
 
 
-def _week_of_day(day: int) -> int:
-    return max(1, min(13, math.ceil(day / 5)))
+def _choose_grounds(corpus: Corpus, hire: HireProfile, ranked: Sequence[str]) -> _Grounds:
+    """Choose the role profile, the policy's case study and the situational case for this hire."""
+    role = pick_role_profile(corpus, hire.role_family, ranked)
+    base_case, situational = pick_policy_cases(corpus, hire, ranked)
+    return _Grounds(role, base_case, situational, hire.seniority)
 
 
+# =========================================================================== the rest of the plan
 def _phase_index(week: int) -> int:
+    """The phase a week belongs to; a week past the last phase counts as the last."""
     for i, (_, start, end) in enumerate(PHASES):
         if start <= week <= end:
             return i
     return len(PHASES) - 1
 
 
-def _norm(title: str) -> str:
-    return re.sub(r"[^a-z ]", "", title.lower())
+def _build_phases(tasks: Sequence[Task], exp: Expectations | None) -> list[Phase]:
+    """The four phases, each with its tasks by due week and the role's expectations for it as goals.
+
+    The phase before day 1 has no expectations in a role profile; it gets the one goal every
+    hire shares. ``sorted`` is stable, so tasks due the same week keep the order they were added in.
+    """
+    goals: list[list[str]] = [[], exp.day_30, exp.day_60, exp.day_90] if exp else [[], [], [], []]
+    goals[0] = goals[0] or ["Access, equipment and reading ready before day 1"]
+    phases = []
+    for i, (name, start, end) in enumerate(PHASES):
+        in_phase = sorted((t for t in tasks if _phase_index(t.due_week) == i), key=lambda t: t.due_week)
+        phases.append(Phase(name=name, start_week=start, end_week=end, goals=list(goals[i]), tasks=in_phase))
+    return phases
 
 
-class _TaskBook:
-    """Collects tasks, merging sources when two documents propose the same task."""
-
-    def __init__(self) -> None:
-        self.tasks: list[Task] = []
-        self._ids: set[str] = set()
-        self._by_title: dict[str, Task] = {}
-
-    def add(
-        self, *, title: str, description: str, owner: str, due_week: int, success: str, sources: Sequence[str]
-    ) -> None:
-        key = _norm(title)
-        existing = self._by_title.get(key)
-        if existing is not None:
-            existing.sources = sorted(set(existing.sources) | set(sources))
-            return
-        task = Task(
-            id=_slug(title, self._ids),
-            title=title[:300],
-            description=description,
-            owner=owner,
-            due_week=max(0, min(13, due_week)),
-            success_criteria=success,
-            sources=list(dict.fromkeys(sources)),
+def _plan_relationships(g: _Grounds) -> list[PlanRelationship]:
+    """The role profile's relationships, as the plan lists them (the meeting tasks are separate)."""
+    return [
+        PlanRelationship(
+            role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence, source=g.role.id
         )
-        self.tasks.append(task)
-        self._by_title[key] = task
-
-    def has_keyword(self, *words: str) -> bool:
-        return any(any(w in t.title.lower() for w in words) for t in self.tasks)
+        for r in g.role.relationships
+    ]
 
 
-def _level_words(level: Seniority) -> str:
-    return {
-        "intern": "an intern",
-        "junior": "a junior engineer",
-        "mid": "a mid-level engineer",
-        "senior": "a senior engineer",
-        "staff": "a staff engineer",
-        "principal": "a principal engineer",
-        "manager": "an engineering manager",
-        "director": "an engineering director",
-    }[level]
+def _plan_capabilities(g: _Grounds) -> list[PlanCapability]:
+    """Each capability at the target level the role states for the nearest level ("working" if none)."""
+    reviewer = "mentor" if g.policy.support_model == "mentor" else "manager"
+    capabilities = []
+    for cap in g.role.capabilities:
+        key = nearest(list(cap.targets), g.level)
+        target: Proficiency = cap.targets[key] if key else "working"
+        capabilities.append(
+            PlanCapability(
+                name=cap.name,
+                target_level=target,
+                source=g.role.id,
+                plan=f"Reach {target} in {cap.name} by day 90 through the tasks that use it and review with "
+                f"the {reviewer}.",
+            )
+        )
+    return capabilities
 
 
-def _ownership_week(resp_index: int, primary: bool, level: Seniority, productivity_week: int) -> int:
-    base = max(productivity_week, 3)
-    if primary:
-        return min(13, base + resp_index)
-    return min(13, base + 2 + resp_index)
+def _check_in_focus(week: int, exp: Expectations | None) -> str:
+    """What a check-in in ``week`` is about: settling in, then the 30/60/90-day review it falls in.
+
+    A review quotes the role's expectations for that milestone, so the manager checks the same
+    goals the phases list; without expectations it is a plain progress review.
+    """
+    if week <= _SETTLING_IN_WEEKS:
+        return "Settling in, access and first tasks"
+    if exp is None:
+        return "Progress review"
+    # Check-in weeks are 1-13 (the schema says so); a later one would still count as the 90-day review.
+    _, label, goals = next((row for row in _REVIEWS if week <= row[0]), _REVIEWS[-1])
+    return f"{label}: " + "; ".join(goals(exp))
 
 
+def _check_ins(g: _Grounds) -> list[CheckIn]:
+    """One manager check-in per week the policy names (week 0 has none: the hire has not started)."""
+    exp = g.expectations
+    return [
+        CheckIn(week=week, with_="manager", focus=_check_in_focus(week, exp)[:4000])
+        for week in sorted(set(g.policy.check_in_weeks))
+        if week >= 1
+    ]
+
+
+def _risks(g: _Grounds, check_ins: Sequence[CheckIn]) -> list[Risk]:
+    """What the stories say to avoid (three each), checked at the first check-in."""
+    week = check_ins[0].week if check_ins else 4
+    return [
+        Risk(risk=a, mitigation=f"Check at the week-{week} check-in that this is being avoided.")
+        for c in g.cases
+        for a in c.avoid[:3]
+    ]
+
+
+def _cited_sources(corpus: Corpus, retrieved: Sequence[SourceRef], tasks: Sequence[Task]) -> list[SourceRef]:
+    """What retrieval found, plus every document a task cites that retrieval did not rank.
+
+    A policy case is chosen by level, not by similarity, so it may be cited without having been
+    retrieved; the plan must still list it, or validation reports an unknown source.
+    """
+    used_ids = {s for t in tasks for s in t.sources}
+    sources = list(retrieved)
+    known = {s.id for s in sources}
+    docs = corpus.by_id()
+    for doc_id in sorted(used_ids - known):
+        doc = docs[doc_id]
+        sources.append(
+            SourceRef(id=doc_id, title=doc.meta.title, kind=doc.meta.kind, score=0.0, sections=["(selected by policy)"])
+        )
+    return sources
+
+
+def _summary(hire: HireProfile, g: _Grounds) -> str:
+    """The grounded summary: who the plan is for and which documents it follows (the model may rewrite it)."""
+    situational_note = (
+        f' It adapts that policy with "{g.situational.title}" because the background reads as '
+        f"{hire.situation.replace('_', ' ')}."
+        if g.situational
+        else ""
+    )
+    return (
+        f"A 90-day plan for {_LEVEL_WORDS[g.level]} joining as {hire.role}, built from the {g.role.title} profile "
+        f'and the seniority policy of the case study "{g.base_case.title}".{situational_note}'
+    )
+
+
+def _rationale(g: _Grounds) -> str:
+    """The policy's numbers in one sentence: the rationale stays grounded, no model writes it."""
+    policy = g.policy
+    on_call = (
+        f", on-call from week {policy.on_call_week}" if policy.on_call_week else ", no on-call in the first 90 days"
+    )
+    leadership = (
+        f", leadership work from week {policy.first_leadership_week}"
+        if policy.first_leadership_week
+        else ", no leadership work expected in the first 90 days"
+    )
+    return (
+        f"{policy.support_model.replace('_', ' ').capitalize()} support, first pull request by day "
+        f"{policy.first_pr_day}, full productivity expected by week {policy.full_productivity_week}"
+        f"{on_call}{leadership}, as the corpus policy for {g.level} hires states."
+    )
+
+
+def _targets(policy: Policy) -> Targets:
+    return Targets(
+        first_commit_day=policy.first_commit_day,
+        first_pr_day=policy.first_pr_day,
+        full_productivity_week=policy.full_productivity_week,
+        on_call_week=policy.on_call_week,
+        first_leadership_week=policy.first_leadership_week,
+    )
+
+
+# =========================================================================== compose
 def compose(
     corpus: Corpus,
     hire: HireProfile,
@@ -229,240 +355,29 @@ def compose(
     prompt_version: str = "none",
     engine_version: str = "0",
 ) -> Plan:
-    ranked = [s.id for s in retrieved]
-    role = pick_role_profile(corpus, hire.role_family, ranked)
-    base_case, situational = pick_policy_cases(corpus, hire, ranked)
-    policy = situational.policy if situational else base_case.policy
-    policy_src = situational.id if situational else base_case.id
-    level = hire.seniority
-    book = _TaskBook()
+    """The grounded plan for ``hire``: every task, target and check-in from the corpus, none from a model.
 
-    # Milestones the policy sets: the numbers a reviewer checks first.
-    book.add(
-        title="Land your first commit",
-        description=f"Get a small change merged by day {policy.first_commit_day}, following the {role.title} "
-        f"team's normal review path, so that tooling and access are proven early.",
-        owner="hire",
-        due_week=_week_of_day(policy.first_commit_day),
-        success=f"A merged commit by day {policy.first_commit_day}",
-        sources=[policy_src, role.id],
-    )
-    book.add(
-        title="Open your first pull request",
-        description=f"Open a reviewed pull request on real work by day {policy.first_pr_day}.",
-        owner="hire",
-        due_week=_week_of_day(policy.first_pr_day),
-        success=f"A pull request reviewed and merged by day {policy.first_pr_day}",
-        sources=[policy_src],
-    )
-
-    # Tasks that worked in the stories behind the policy.
-    for case in [c for c in (base_case, situational) if c is not None]:
-        for t in case.tasks:
-            book.add(
-                title=t.title,
-                description=t.description,
-                owner=t.owner,
-                due_week=t.due_week,
-                success=t.success_criteria,
-                sources=[case.id],
-            )
-
-    if policy.on_call_week is not None and policy.on_call_week <= 13 and not book.has_keyword("on-call", "on call"):
-        book.add(
-            title="Join the on-call rotation",
-            description=f"Shadow one on-call shift, then join the rotation in week {policy.on_call_week}, "
-            "with the runbooks for the services you own.",
-            owner="hire",
-            due_week=policy.on_call_week,
-            success="Completed a shadow shift and a first primary shift with runbooks at hand",
-            sources=[policy_src, role.id],
-        )
-    if (
-        policy.first_leadership_week is not None
-        and policy.first_leadership_week <= 13
-        and not book.has_keyword("design review", "lead ")
-    ):
-        book.add(
-            title="Lead a design review",
-            description=f"Facilitate a design review for work in the {role.title} area by week "
-            f"{policy.first_leadership_week}.",
-            owner="hire",
-            due_week=policy.first_leadership_week,
-            success="Design review held with decisions recorded",
-            sources=[policy_src],
-        )
-
-    # Responsibilities: shadow, then own.
-    for i, resp in enumerate(role.responsibilities):
-        shadow_week = max(1, min(13, 1 + math.ceil(resp.shadow_days / 5) + (i // 2)))
-        if resp.shadow_days > 0:
-            book.add(
-                title=f"Shadow the owner of {resp.name}",
-                description=f"{resp.description} Shadow the current owner for {resp.shadow_days} working days.",
-                owner="hire",
-                due_week=shadow_week,
-                success="Can explain how the work is done today and where it hurts",
-                sources=[role.id],
-            )
-        own_week = _ownership_week(i, resp.primary, level, policy.full_productivity_week)
-        if _ON_CALL.search(resp.name):
-            # The seniority policy decides on-call, not the role profile: no ownership of an on-call duty
-            # before the policy's on-call week, and none at all when the policy keeps the hire off call.
-            if policy.on_call_week is None or policy.on_call_week > 13:
-                continue
-            own_week = max(own_week, policy.on_call_week)
-        book.add(
-            title=f"Take ownership of {resp.name}",
-            description=f"Own {resp.name.lower()} with the manager's guidance, measured by: "
-            + "; ".join(resp.success_metrics)
-            + ".",
-            owner="hire",
-            due_week=own_week,
-            success="; ".join(resp.success_metrics),
-            sources=[role.id],
-        )
-
-    for rel in role.relationships:
-        book.add(
-            title=f"Meet the {rel.role}",
-            description=f"{rel.purpose} Agree how to work together; the cadence going forward is {rel.cadence}.",
-            owner="hire",
-            due_week=rel.meet_by_week,
-            success=f"First meeting held by week {rel.meet_by_week}; {rel.cadence} cadence agreed",
-            sources=[role.id],
-        )
-    for j, art in enumerate(role.artifacts):
-        book.add(
-            title=f"Review the {art.name}",
-            description=f"Learn the current state and ownership of the {art.name} ({art.type}); "
-            "note gaps and improvement ideas.",
-            owner="hire",
-            due_week=min(13, 2 + j),
-            success="Current state understood; gaps written down for the manager",
-            sources=[role.id],
-        )
-
-    _apply_policy_weeks(book, policy.on_call_week, policy.first_leadership_week)
-
-    phases = []
-    band = nearest(list(role.expectations), level)
-    exp: Expectations | None = role.expectations.get(band) if band else None
-    goals = [[], exp.day_30 if exp else [], exp.day_60 if exp else [], exp.day_90 if exp else []]
-    for i, (name, start, end) in enumerate(PHASES):
-        tasks = sorted((t for t in book.tasks if _phase_index(t.due_week) == i), key=lambda t: t.due_week)
-        phase_goals = (
-            list(goals[i]) if goals[i] else (["Access, equipment and reading ready before day 1"] if i == 0 else [])
-        )
-        phases.append(Phase(name=name, start_week=start, end_week=end, goals=phase_goals, tasks=tasks))
-
-    relationships = [
-        PlanRelationship(role=r.role, purpose=r.purpose, meet_by_week=r.meet_by_week, cadence=r.cadence, source=role.id)
-        for r in role.relationships
-    ]
-    capabilities = []
-    for cap in role.capabilities:
-        key = nearest(list(cap.targets), level)
-        target: Proficiency = cap.targets[key] if key else "working"
-        capabilities.append(
-            PlanCapability(
-                name=cap.name,
-                target_level=target,
-                source=role.id,
-                plan=f"Reach {target} in {cap.name} by day 90 through the tasks that use it and review with "
-                f"the {'mentor' if policy.support_model == 'mentor' else 'manager'}.",
-            )
-        )
-    check_ins = []
-    for week in sorted(set(policy.check_in_weeks)):
-        if week < 1:
-            continue
-        focus = (
-            "Settling in, access and first tasks"
-            if week <= 2
-            else (
-                "30-day review: " + "; ".join(exp.day_30)
-                if exp and week <= 5
-                else "60-day review: " + "; ".join(exp.day_60)
-                if exp and week <= 9
-                else "90-day review: " + "; ".join(exp.day_90)
-                if exp
-                else "Progress review"
-            )
-        )
-        check_ins.append(CheckIn(week=week, with_="manager", focus=focus[:4000]))
-
-    risks = [
-        Risk(
-            risk=a,
-            mitigation=f"Check at the week-{check_ins[0].week if check_ins else 4} check-in that this "
-            "is being avoided.",
-        )
-        for c in (base_case, situational)
-        if c is not None
-        for a in c.avoid[:3]
-    ]
-    used_ids = {s for t in book.tasks for s in t.sources}
-    sources = list(retrieved)
-    known = {s.id for s in sources}
-    docs = corpus.by_id()
-    for doc_id in sorted(used_ids - known):
-        doc = docs[doc_id]
-        sources.append(
-            SourceRef(
-                id=doc_id,
-                title=doc.meta.title,
-                kind=doc.meta.kind,
-                score=0.0,
-                sections=["(selected by policy)"],
-            )
-        )
-
-    situational_note = (
-        f' It adapts that policy with "{situational.title}" because the background reads as '
-        f"{hire.situation.replace('_', ' ')}."
-        if situational
-        else ""
-    )
-    summary = (
-        f"A 90-day plan for {_level_words(level)} joining as {hire.role}, built from the {role.title} profile "
-        f'and the seniority policy of the case study "{base_case.title}".{situational_note}'
-    )
-    rationale = (
-        f"{policy.support_model.replace('_', ' ').capitalize()} support, first pull request by day "
-        f"{policy.first_pr_day}, full productivity expected by week {policy.full_productivity_week}"
-        + (f", on-call from week {policy.on_call_week}" if policy.on_call_week else ", no on-call in the first 90 days")
-        + (
-            f", leadership work from week {policy.first_leadership_week}"
-            if policy.first_leadership_week
-            else ", no leadership work expected in the first 90 days"
-        )
-        + f", as the corpus policy for {level} hires states."
-    )
+    ``retrieved`` ranks the documents retrieval found (it breaks ties between role profiles and
+    situational cases, and heads the plan's sources); ``flags`` are carried into the plan for review.
+    """
+    g = _choose_grounds(corpus, hire, [s.id for s in retrieved])
+    tasks = collect_tasks(g.role, g.cases, g.policy_case)
+    check_ins = _check_ins(g)
     return Plan(
         hire=hire,
-        summary=summary,
-        rationale=rationale,
+        summary=_summary(hire, g),
+        rationale=_rationale(g),
         focus_areas=[],
-        support=Support(model=policy.support_model, who=policy.support_note[:300], note=None),
-        targets=Targets(
-            first_commit_day=policy.first_commit_day,
-            first_pr_day=policy.first_pr_day,
-            full_productivity_week=policy.full_productivity_week,
-            on_call_week=policy.on_call_week,
-            first_leadership_week=policy.first_leadership_week,
-        ),
-        phases=phases,
-        relationships=relationships,
-        capabilities=capabilities,
+        support=Support(model=g.policy.support_model, who=g.policy.support_note[:300], note=None),
+        targets=_targets(g.policy),
+        phases=_build_phases(tasks, g.expectations),
+        relationships=_plan_relationships(g),
+        capabilities=_plan_capabilities(g),
         check_ins=check_ins,
-        risks=risks,
-        sources=sources,
+        risks=_risks(g, check_ins),
+        sources=_cited_sources(corpus, retrieved, tasks),
         review_flags=list(flags),
         provenance=Provenance(
-            model=model,
-            prompt_version=prompt_version,
-            corpus_hash=corpus.content_hash,
-            engine_version=engine_version,
+            model=model, prompt_version=prompt_version, corpus_hash=corpus.content_hash, engine_version=engine_version
         ),
     )

@@ -4,9 +4,15 @@
 
 ``Engine.draft_events`` yields a ``ProgressEvent`` after each step, so a front
 end can show the grounded skeleton at once and fill in tailored sections as
-the model finishes them. ``Engine.draft`` runs the same steps and returns the
-plan. A model that is slow, wrong or down never costs the grounded plan: what
-it failed at is flagged ``needs_review`` with the reason.
+the model finishes them; the last event (``DraftDone``) carries the
+``DraftResult``. ``Engine.draft`` runs the same steps and returns that result:
+the plan, the prompts sent, the timings and whether the model was available.
+A model that is slow, wrong or down never costs the grounded plan: what it
+failed at is flagged ``needs_review`` with the reason.
+
+The engine calls a model only through the ``ModelCaller`` it was given
+(``tailor.models.caller``; the real litellm one by default), wrapped in the
+response cache (``CachedModel``).
 
 Run: ``tailor draft --background resume.txt --format json``
 """
@@ -16,8 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
@@ -26,9 +31,10 @@ from tailor import __version__
 from tailor.config import Settings, get_settings
 from tailor.corpus.documents import URL_RE, Corpus, load_corpus
 from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
-from tailor.models import response_cache
+from tailor.models.cached import CachedModel
+from tailor.models.caller import ModelCaller
 from tailor.pipeline.compose import compose
-from tailor.pipeline.intake import ModelReading, Vocabulary, read_profile, resolve_profile
+from tailor.pipeline.intake import ModelReading, ProfileReading, Vocabulary, read_profile, resolve_profile
 from tailor.pipeline.personalise import (
     MAX_SKILLS,
     CallOutcome,
@@ -44,6 +50,7 @@ from tailor.pipeline.personalise import (
     summary_model,
 )
 from tailor.pipeline.prompts import prompt_set_version, render
+from tailor.pipeline.result import DraftDone, DraftResult, DraftRun
 from tailor.pipeline.validate import plan_problems
 from tailor.schema import DraftRequest, HireProfile, Plan, ProgressEvent, ReviewFlag, SourceRef, StepTiming
 
@@ -54,36 +61,17 @@ log = logging.getLogger(__name__)
 SUMMARY_SKILLS = 6  # a longer list was copied back whole by small models
 
 
-@dataclass
-class _Run:
-    """State of one draft: timings, prompts sent, failures."""
-
-    started: float = field(default_factory=time.perf_counter)
-    timings: list[StepTiming] = field(default_factory=list)
-    prompts: list[list[dict[str, str]]] = field(default_factory=list)
-    retries: int = 0
-    fallbacks: list[str] = field(default_factory=list)
-    model_failures: list[str] = field(default_factory=list)
-    model_calls: int = 0
-    crashed: str | None = None
-    """Set when the local model crashed: the rest of this draft keeps its grounded text."""
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-
 class Engine:
-    """Loads the corpus once; opens the index and the model lazily, on first use."""
+    """Loads the corpus once; opens the index lazily, on first use. Drafts may run concurrently."""
 
     def __init__(
         self,
         settings: Settings | None = None,
         corpus: Corpus | None = None,
-        mock_responses: list[Any] | None = None,
+        model: ModelCaller | None = None,
     ) -> None:
-        """``mock_responses`` feeds litellm's ``mock_response`` one per model call (tests, demos)."""
+        """``model`` answers every model call (default: the real one, ``LiteLLMModel``)."""
         self.settings = settings or get_settings()
-        self.mock_responses = list(mock_responses or [])
         self.corpus = corpus or load_corpus(self.settings.corpus_dir)
         if not self.corpus.docs:
             raise TailorError(f"the corpus at {self.settings.corpus_dir} has no valid documents")
@@ -91,8 +79,12 @@ class Engine:
         self.allowed_urls = self.corpus.urls()
         self._index: Any = None
         self._index_lock = threading.Lock()
-        self.last_prompts: list[list[dict[str, str]]] = []
         self.prompt_version = prompt_set_version(self.settings.prompts_dir)
+        if model is None:
+            from tailor.models.llm import LiteLLMModel
+
+            model = LiteLLMModel()
+        self.model = CachedModel(model, prompt_version=self.prompt_version, corpus_hash=self.corpus.content_hash)
 
     # ------------------------------------------------------------------ collaborators
     def warm_up(self, load_model: bool = False) -> None:
@@ -124,48 +116,22 @@ class Engine:
 
     def _call(
         self,
-        run: _Run,
+        run: DraftRun,
         model: str,
         response_model: type[BaseModel],
         messages: list[dict[str, str]],
         max_tokens: int,
     ) -> CallOutcome:
-        """One model call through litellm, answered from the response cache when every key part matches."""
-        from tailor.models.llm import is_local_model, structured_call
+        """One model call; any failure becomes an outcome with its reason (the plan keeps its grounded text)."""
+        from tailor.models.llm import is_local_model
 
         run.prompts.append(messages)
         run.model_calls += 1
         if run.crashed is not None:
             run.model_failures.append(run.crashed)
             return CallOutcome(value=None, error=run.crashed)
-        cache = response_cache.active()
-        key = None
-        meta = {
-            "model": model,
-            "prompt_version": self.prompt_version,
-            "corpus_hash": self.corpus.content_hash,
-            "schema": response_model.__name__,
-        }
-        if cache is not None:
-            key = cache.key(model, self.prompt_version, self.corpus.content_hash, messages, response_model)
-            try:
-                hit = cache.lookup(key)
-            except ModelUnavailable as exc:  # no recorded answer and no live call allowed: as if the model were down
-                run.model_failures.append(str(exc))
-                return CallOutcome(value=None, error=_scrub(str(exc)))
-            if hit is not None:
-                replayed = self._replay(hit, response_model, run)
-                if replayed is not None:
-                    return replayed
-                log.warning("ignoring a cached response that no longer validates (key %s)", key)
-                if cache.replay_only:  # never fall through to a live call in replay-only mode
-                    reason = "the recorded response no longer passes validation; run `tailor eval --record`"
-                    run.model_failures.append(reason)
-                    return CallOutcome(value=None, error=reason)
-        mock = self.mock_responses.pop(0) if self.mock_responses else None
-        live_started = time.perf_counter()
         try:
-            result = structured_call(
+            result = self.model.call(
                 response_model,
                 messages,
                 model=model,
@@ -174,34 +140,14 @@ class Engine:
                 # A local model at low temperature gave the same invalid answer to each re-ask
                 # (measured: three identical answers, 25-42 s each), so re-asking only costs time.
                 max_retries=0 if is_local_model(model) else None,
-                mock_response=mock,
             )
         except ModelUnavailable as exc:
-            if cache is not None:
-                cache.charge(time.perf_counter() - live_started)
             run.model_failures.append(str(exc))
             if getattr(exc, "kind", None) == "crashed":
                 # Calling again would restart the worker mid-draft and may crash it again; the next draft restarts it.
                 run.crashed = _scrub(str(exc))
-            # The model's own failures (invalid or truncated output) are answers for this input and
-            # replay like answers; a timeout or a refused connection says nothing about the input.
-            if cache is not None and key is not None and getattr(exc, "kind", None) in ("validation", "truncated"):
-                cache.put(key, {"error": str(exc), "kind": exc.kind}, meta)  # type: ignore[attr-defined]
             return CallOutcome(value=None, error=_scrub(str(exc)))
         run.retries += result.retries
-        if cache is not None and key is not None:
-            cache.charge(time.perf_counter() - live_started)
-            cache.put(
-                key,
-                {
-                    "value": result.value.model_dump(mode="json"),
-                    "usage": {
-                        "prompt_tokens": result.prompt_tokens,
-                        "completion_tokens": result.completion_tokens,
-                    },
-                },
-                meta,
-            )
         return CallOutcome(
             value=result.value,
             seconds=result.seconds,
@@ -210,35 +156,17 @@ class Engine:
             retries=result.retries,
         )
 
-    @staticmethod
-    def _replay(hit: dict[str, Any], response_model: type[BaseModel], run: _Run) -> CallOutcome | None:
-        if "error" in hit:
-            run.model_failures.append(str(hit["error"]))
-            return CallOutcome(value=None, error=str(hit["error"]))
-        try:
-            value = response_model.model_validate(hit["value"])
-        except (KeyError, TypeError, ValueError):
-            return None
-        usage = hit.get("usage", {})
-        return CallOutcome(
-            value=value,
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-        )
-
     # ------------------------------------------------------------------ the pipeline
-    def draft(self, request: DraftRequest) -> Plan:
-        plan: Plan | None = None
+    def draft(self, request: DraftRequest) -> DraftResult:
+        """Run every step; the plan with the prompts sent, the timings and whether the model was available."""
         for event in self.draft_events(request):
-            if event.plan is not None:
-                plan = event.plan
-        assert plan is not None  # draft_events always ends with a plan or raises
-        return plan
+            if isinstance(event, DraftDone):
+                return event.result
+        raise AssertionError("draft_events ends with a DraftDone event or raises")
 
     def draft_events(self, request: DraftRequest) -> Iterator[ProgressEvent]:
-        run = _Run()
+        run = DraftRun()
         model = request.model or self.settings.model
-        self.last_prompts = run.prompts
 
         def event(kind: str, message: str, **kw: Any) -> ProgressEvent:
             return ProgressEvent(kind=kind, message=message, elapsed_s=round(run.elapsed(), 3), **kw)
@@ -250,10 +178,10 @@ class Engine:
                 f"the background is {len(request.background):,} characters; the limit is "
                 f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
             )
-        reading = read_profile(request, self.vocab, self.allowed_urls)
-        rules, redaction = reading.rules, reading.redaction
+        ruled = read_profile(request, self.vocab, self.allowed_urls)
+        redaction = ruled.redaction
         private = self._is_private(model)
-        model_text = redaction.text if (not private or self.settings.redact_for_local) else reading.text
+        model_text = redaction.text if (not private or self.settings.redact_for_local) else ruled.text
         run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
         yield event(
             "redacted",
@@ -262,7 +190,6 @@ class Engine:
         )
 
         # 2. a profile from the rules alone, so the grounded skeleton needs no model call
-        ruled = reading
         yield event("profile", f"read the profile: {self._describe(ruled.profile)}", profile=ruled.profile)
         t0 = time.perf_counter()
         flags = list(ruled.flags)
@@ -282,38 +209,7 @@ class Engine:
             if ticket is not None:
                 yield from self._wait_turn(ticket, event)
             # 3. the model reads the profile too; the rules cross-check it (see intake.resolve_profile)
-            hire = ruled.profile
-            if rules.certain and not (request.role_family and request.seniority and request.skills is not None):
-                # The rules read title, level, years and role; the summary is written from them, by design.
-                plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
-                yield event("profile", f"the rules are certain: {self._describe(hire)}; the model is not asked")
-            elif not (request.role_family and request.seniority and request.skills is not None):
-                t0 = time.perf_counter()
-                messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
-                outcome = self._call(run, model, ModelReading, messages, 200)
-                self._timing(run, "intake", t0, outcome)
-                if isinstance(outcome.value, ModelReading):
-                    read = resolve_profile(request, rules, outcome.value, model_text, self.vocab)
-                    hire = read.profile
-                    if self._structure(hire) != self._structure(ruled.profile):
-                        # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
-                        flags = list(read.flags)
-                        sources = self._retrieve(hire, run, flags)
-                        plan = self._compose(hire, sources, flags, model, run, redaction.total)
-                    else:
-                        plan.hire = hire
-                        plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
-                    yield event(
-                        "profile",
-                        f"the model read: {self._describe(hire)}",
-                        profile=hire,
-                        plan=plan.model_copy(deep=True),
-                    )
-                else:
-                    run.fallbacks.append("intake: rules only")
-                    plan.review_flags.append(
-                        ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}")
-                    )
+            plan, hire = yield from self._model_reading(request, ruled, model_text, plan, model, run, event)
 
             # 4. tailor, in small calls
             yield from self._tailor_summary(plan, hire, model, run, event)
@@ -324,6 +220,59 @@ class Engine:
                 ticket.leave()
 
         # 5. validate the whole
+        plan = self._validate(plan, run, redaction.total)
+        yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
+        result = run.result(plan)
+        if not result.model_available:
+            yield event("warning", f"model unavailable: {result.unavailable_reason}")
+        yield DraftDone(kind="done", message="plan ready", elapsed_s=round(run.elapsed(), 3), plan=plan, result=result)
+
+    def _model_reading(
+        self,
+        request: DraftRequest,
+        ruled: ProfileReading,
+        model_text: str,
+        plan: Plan,
+        model: str,
+        run: DraftRun,
+        event: Any,
+    ) -> Generator[ProgressEvent, None, tuple[Plan, HireProfile]]:
+        """Step 3: the model reads the profile where the rules are unsure; the plan follows what it read.
+
+        Asks nothing when the manager confirmed the profile, or when the rules read title, level,
+        years and role with certainty (the summary is then written from them, by design).
+        """
+        hire = ruled.profile
+        confirmed = bool(request.role_family and request.seniority and request.skills is not None)
+        if confirmed:
+            return plan, hire
+        if ruled.rules.certain:
+            plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+            yield event("profile", f"the rules are certain: {self._describe(hire)}; the model is not asked")
+            return plan, hire
+        t0 = time.perf_counter()
+        messages = render("intake", self.settings.prompts_dir, background=model_text[:6000])
+        outcome = self._call(run, model, ModelReading, messages, 200)
+        run.time_call("intake", t0, outcome)
+        if not isinstance(outcome.value, ModelReading):
+            run.fallbacks.append("intake: rules only")
+            plan.review_flags.append(ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}"))
+            return plan, hire
+        read = resolve_profile(request, ruled.rules, outcome.value, model_text, self.vocab)
+        hire = read.profile
+        if self._structure(hire) != self._structure(ruled.profile):
+            # The model filled a gap the rules left (e.g. no title): the skeleton must follow.
+            flags = list(read.flags)
+            sources = self._retrieve(hire, run, flags)
+            plan = self._compose(hire, sources, flags, model, run, ruled.redaction.total)
+        else:
+            plan.hire = hire
+            plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+        yield event("profile", f"the model read: {self._describe(hire)}", profile=hire, plan=plan.model_copy(deep=True))
+        return plan, hire
+
+    def _validate(self, plan: Plan, run: DraftRun, redactions: int) -> Plan:
+        """Step 5: the semantic checks over the whole plan, their risks, and the schema once more."""
         t0 = time.perf_counter()
         plan.review_flags.extend(
             plan_problems(plan, corpus_ids=set(self.corpus.by_id()), allowed_urls=self.allowed_urls)
@@ -331,11 +280,8 @@ class Engine:
         risks_from_flags(plan)
         plan = Plan.model_validate(plan.model_dump(by_alias=True))
         run.timings.append(StepTiming(step="validate", seconds=time.perf_counter() - t0))
-        self._stamp(plan, run, redaction.total)
-        yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
-        if run.model_calls and len(run.model_failures) == run.model_calls:
-            yield event("warning", f"model unavailable: {run.model_failures[0]}", detail={"model_unavailable": True})
-        yield event("done", "plan ready", plan=plan)
+        run.stamp(plan, redactions)
+        return plan
 
     # ------------------------------------------------------------------ the local model's queue
     def _join_queue(self, model: str) -> Ticket | None:
@@ -378,7 +324,7 @@ class Engine:
         sources: list[SourceRef],
         flags: list[ReviewFlag],
         model: str,
-        run: _Run,
+        run: DraftRun,
         redactions: int,
     ) -> Plan:
         t0 = time.perf_counter()
@@ -392,10 +338,10 @@ class Engine:
             engine_version=__version__,
         )
         run.timings.append(StepTiming(step="compose", seconds=time.perf_counter() - t0))
-        self._stamp(plan, run, redactions)
+        run.stamp(plan, redactions)
         return plan
 
-    def _retrieve(self, hire: HireProfile, run: _Run, flags: list[ReviewFlag]) -> list[SourceRef]:
+    def _retrieve(self, hire: HireProfile, run: DraftRun, flags: list[ReviewFlag]) -> list[SourceRef]:
         query = retrieval_query(hire)
         try:
             index = self._index_or_none()
@@ -425,14 +371,14 @@ class Engine:
         return out
 
     def _tailor_summary(
-        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+        self, plan: Plan, hire: HireProfile, model: str, run: DraftRun, event: Any
     ) -> Iterator[ProgressEvent]:
         t0 = time.perf_counter()
         skills = hire.skills[:SUMMARY_SKILLS]
         messages = render("summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan))
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
         outcome = self._call(run, model, summary_model(skills, ctx), messages, 200)
-        self._timing(run, "tailor.summary", t0, outcome)
+        run.time_call("tailor.summary", t0, outcome)
         if outcome.value is not None:
             apply_summary(plan, outcome.value)
             yield event(
@@ -449,7 +395,7 @@ class Engine:
             yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
 
     def _tailor_tasks(
-        self, plan: Plan, hire: HireProfile, model: str, run: _Run, event: Any
+        self, plan: Plan, hire: HireProfile, model: str, run: DraftRun, event: Any
     ) -> Iterator[ProgressEvent]:
         limit = 4 if self.settings.is_local_model and (model.startswith("local/")) else 10
         asked = pick_tasks_to_tailor(plan, limit)
@@ -471,7 +417,7 @@ class Engine:
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
         response_model = rewrite_model(candidates, ctx)
         outcome = self._call(run, model, response_model, messages, 70 * len(asked) + 40)
-        self._timing(run, "tailor.tasks", t0, outcome)
+        run.time_call("tailor.tasks", t0, outcome)
         if outcome.value is not None:
             apply_rewrites(plan, outcome.value, asked)
             n = sum(t.tailored for t in asked)
@@ -485,26 +431,6 @@ class Engine:
             run.fallbacks.append("tasks: grounded text")
             flag_failure(plan, "tasks", asked, outcome.error or "model failed")
             yield event("warning", f"tasks not tailored: {outcome.error}", detail={"section": "tasks"})
-
-    # ------------------------------------------------------------------ bookkeeping
-    @staticmethod
-    def _timing(run: _Run, step: str, t0: float, outcome: CallOutcome) -> None:
-        run.timings.append(
-            StepTiming(
-                step=step,
-                seconds=time.perf_counter() - t0,
-                model_seconds=outcome.seconds,
-                prompt_tokens=outcome.prompt_tokens,
-                completion_tokens=outcome.completion_tokens,
-            )
-        )
-
-    @staticmethod
-    def _stamp(plan: Plan, run: _Run, redactions: int) -> None:
-        plan.provenance.timings = [t.model_copy() for t in run.timings]
-        plan.provenance.retries = run.retries
-        plan.provenance.fallbacks = list(run.fallbacks)
-        plan.provenance.redactions = redactions
 
 
 def _instructions(messages: list[dict[str, str]]) -> list[str]:

@@ -43,9 +43,6 @@ class CallOutcome:
     error: str | None = None
 
 
-ModelCaller = Callable[[type[BaseModel], list[dict[str, str]], int], CallOutcome]
-
-
 @dataclass
 class TailorContext:
     allowed_urls: set[str]

@@ -3,7 +3,9 @@
 Roles: ``manager`` drafts and submits plans for their own hires; ``hr`` reviews,
 edits, comments, approves or requests changes; ``admin`` manages users and the
 corpus, can list and read plans, but never reads a hire's background text and
-never approves. The checks live in :mod:`tailor.review.service` and here, never in the UI.
+never approves. Who may do what to a plan is the table in :mod:`tailor.review.permissions`;
+user management (admins only) is checked here. Neither lives in the UI. Users themselves
+(:class:`UserOut`, :func:`load_actor`) are :mod:`tailor.review.users`, re-exported here.
 
 Passwords are hashed with argon2id (argon2-cffi defaults, RFC 9106 low-memory
 profile); a hash made with older parameters is upgraded at the next sign-in.
@@ -28,60 +30,44 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tailor.config import Settings, get_settings
 from tailor.errors import BadInput, NotFound, PermissionDenied
+from tailor.review.users import ROLE_NAMES, Role, UserOut, check_role, load_actor, normalise_username
 from tailor.store.db import Database, ensure_schema
 from tailor.store.records import SessionRecord, UserRecord, append_audit, utcnow
 
-Role = Literal["manager", "hr", "admin"]
-ROLE_NAMES: tuple[Role, ...] = ("manager", "hr", "admin")
+__all__ = [
+    "OPERATOR_USERNAME",
+    "PASSWORD_HASHER",
+    "ROLE_NAMES",
+    "AuthService",
+    "Role",
+    "SessionToken",
+    "UserOut",
+    "hash_token",
+    "load_actor",
+    "normalise_username",
+    "utcnow",
+]
+
 OPERATOR_USERNAME = "cli-operator"
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 # Module-level so tests can swap in argon2's cheapest profile (still real argon2) to keep
 # fixtures fast; production always uses the defaults.
 PASSWORD_HASHER = PasswordHasher()
 # Verified against when the username is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH: str | None = None
-
-
-class UserOut(BaseModel):
-    """A user as the services see it. Pass it back as the acting user of every operation."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    active: bool
-    can_sign_in: bool
-    created_at: datetime
-
-    @classmethod
-    def of(cls, row: UserRecord) -> UserOut:
-        return cls(
-            id=row.id,
-            username=row.username,
-            display_name=row.display_name,
-            role=row.role,
-            active=row.active,
-            can_sign_in=row.password_hash is not None,
-            created_at=row.created_at,
-        )
 
 
 class SessionToken(BaseModel):
@@ -96,16 +82,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def normalise_username(username: str) -> str:
-    name = username.strip().lower()
-    if not _USERNAME.match(name):
-        raise BadInput(
-            f"invalid username {username!r}: use 2-64 lowercase letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return name
-
-
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise BadInput(f"the password must be at least {MIN_PASSWORD_CHARS} characters")
@@ -113,20 +89,9 @@ def _check_password(password: str) -> None:
         raise BadInput(f"the password must be at most {MAX_PASSWORD_CHARS} characters")
 
 
-def _check_role(role: str) -> Role:
-    if role not in ROLE_NAMES:
-        raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLE_NAMES)}")
-    return role
-
-
-def load_actor(session: Session, user: UserOut) -> UserRecord:
-    """The acting user as stored now: roles are read from the database, never trusted from the caller."""
-    row = session.get(UserRecord, user.id)
-    if row is None or row.username != user.username:
-        raise PermissionDenied(f"user {user.username!r} does not exist")
-    if not row.active:
-        raise PermissionDenied(f"user {user.username!r} is deactivated")
-    return row
+def _admins_who_can_sign_in(s: Session) -> int:
+    query = select(func.count()).select_from(UserRecord).where(UserRecord.role == "admin")
+    return int(s.scalar(query.where(UserRecord.active.is_(True), UserRecord.password_hash.is_not(None))) or 0)
 
 
 def _user_state(row: UserRecord) -> dict[str, object]:
@@ -151,13 +116,7 @@ class AuthService:
     def bootstrap_needed(self) -> bool:
         """True when nobody could sign in as an admin, so the first admin may be created freely."""
         with self.db.read() as s:
-            count = s.scalar(
-                select(func.count())
-                .select_from(UserRecord)
-                .where(UserRecord.role == "admin", UserRecord.active.is_(True))
-                .where(UserRecord.password_hash.is_not(None))
-            )
-        return not count
+            return not _admins_who_can_sign_in(s)
 
     def bootstrap_admin(self, username: str, password: str, display_name: str | None = None) -> UserOut:
         """Create the first admin on a database nobody can administer yet."""
@@ -166,13 +125,7 @@ class AuthService:
         password_hash = PASSWORD_HASHER.hash(password)
         with self.db.write() as s:
             # Checked inside the write transaction, so two racing bootstraps cannot both win.
-            existing = s.scalar(
-                select(func.count())
-                .select_from(UserRecord)
-                .where(UserRecord.role == "admin", UserRecord.active.is_(True))
-                .where(UserRecord.password_hash.is_not(None))
-            )
-            if existing:
+            if _admins_who_can_sign_in(s):
                 raise PermissionDenied("an admin already exists; sign in as an admin to add users")
             row = self._insert(s, name, "admin", password_hash, display_name)
             append_audit(
@@ -196,7 +149,7 @@ class AuthService:
     ) -> UserOut:
         """Create a user (admins only)."""
         name = normalise_username(username)
-        checked_role = _check_role(role)
+        checked_role = check_role(role)
         _check_password(password)
         password_hash = PASSWORD_HASHER.hash(password)
         with self.db.write() as s:
@@ -287,7 +240,7 @@ class AuthService:
 
     def set_role(self, actor: UserOut, username: str, role: str) -> UserOut:
         """Change a user's role (admins only; not your own, so there is always an admin left)."""
-        checked = _check_role(role)
+        checked = check_role(role)
         with self.db.write() as s:
             acting = self._admin(s, actor, "change roles")
             row = self._find(s, username)

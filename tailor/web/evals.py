@@ -7,18 +7,17 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tailor.config import get_settings
 from tailor.errors import TailorError
-from tailor.web.ui import GENERIC_ERROR
+from tailor.web.errors import GENERIC_ERROR
 
 if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
     from tailor.evals.runner import RunResult, RunSummary
-    from tailor.schema import DraftRequest
 
 log = logging.getLogger("tailor.web.evals")
 
@@ -101,37 +100,21 @@ class EvalJob:
 
 
 def start_eval_run(model: str, only: Sequence[str] = ()) -> EvalJob:
-    """Load the cases (errors raise here, on the page), then draft and evaluate them in the background."""
-
-    from tailor.evals.runner import EngineTask, load_cases, load_threshold, run_eval, runs_dir, save_run
+    """Load the cases and build the engine (errors raise here, on the page), then draft and evaluate
+    them in the background, the same run as `tailor eval`: recorded and cached answers replay, so a
+    re-run takes seconds."""
+    from tailor.evals.runner import prepare_suite
     from tailor.models.response_cache import default_cache
 
-    settings = get_settings()
-    loaded = load_cases(settings.evals_dir / "cases", only=only)
-    job = EvalJob(model=model, total=len(loaded.dataset.cases))
-    task = EngineTask(settings)
+    suite = prepare_suite(get_settings(), only=only, model=model or None)
+    job = EvalJob(model=model, total=suite.size)
 
-    def counted(request: DraftRequest) -> Any:
-        try:
-            return task(request)
-        finally:
-            job.done += 1
+    def counted() -> None:
+        job.done += 1
 
     def work() -> None:
         try:
-            # Same as `tailor eval`: recorded and cached answers replay, so a re-run takes seconds.
-            threshold_file = settings.evals_dir / "threshold.yaml"
-            threshold = load_threshold(threshold_file).min_pass_rate if threshold_file.exists() else None
-            run = run_eval(
-                loaded,
-                counted,
-                settings=settings,
-                model=model or None,
-                progress=False,
-                cache=default_cache(settings),
-                threshold=threshold,
-            )
-            job.run_path = save_run(run, runs_dir(settings))[0]
+            _, job.run_path = suite.run(default_cache(suite.settings), progress=False, on_case=counted)
         except TailorError as exc:
             job.error = exc.message
         except Exception as exc:

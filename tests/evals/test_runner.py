@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from tailor.cli.app import app
@@ -27,7 +28,6 @@ from tailor.errors import BadInput
 from tailor.evals.runner import (
     SCHEMA_FILE,
     BelowThreshold,
-    Drafted,
     cases_json_schema,
     check_gate,
     compare_runs,
@@ -36,13 +36,17 @@ from tailor.evals.runner import (
     load_run,
     load_threshold,
     markdown_report,
+    prepare_suite,
     resolve_run,
     run_eval,
     runs_dir,
     save_run,
     write_report,
 )
-from tailor.models.response_cache import ResponseCache, active, cached_call
+from tailor.models.cached import CachedModel
+from tailor.models.response_cache import ResponseCache, active
+from tailor.models.scripted import ScriptedModel
+from tailor.pipeline.result import DraftResult
 from tailor.schema import DraftRequest, Plan
 from tests.fixtures.plans import good_plan, small_corpus
 
@@ -172,28 +176,29 @@ def test_cases_run_concurrently(tmp_path: Path) -> None:
 
 
 def test_prompts_reach_the_redaction_check(tmp_path: Path) -> None:
-    def task(request: DraftRequest) -> Drafted:
-        return Drafted(good_plan(), [[{"role": "user", "content": "contact: jo@example.org"}]])
+    def task(request: DraftRequest) -> DraftResult:
+        return DraftResult(plan=good_plan(), prompts=[[{"role": "user", "content": "contact: jo@example.org"}]])
 
     result = run(write_cases(tmp_path, [junior_case("leaky")]), task)
     failed = [r for r in result.cases[0].results if not r.passed]
     assert [r.evaluator for r in failed] == ["PromptsRedacted"]
 
 
+class Reading(BaseModel):
+    seniority: str
+
+
 def test_response_cache_makes_the_second_run_replay(tmp_path: Path) -> None:
     calls: list[str] = []
 
     def task(request: DraftRequest) -> Plan:
-        # What the engine does: consult the active cache around each model call.
-        cache = active()
-        assert cache is not None, "the runner's cache must reach the task's thread"
-
-        def model() -> dict[str, Any]:
-            calls.append(request.background)
-            return {"value": {"seniority": "junior"}}
-
-        cached_call(model, model="m", prompt_version="p1", corpus_hash="c", messages=[
-            {"role": "user", "content": request.background}])  # fmt: skip
+        # What the engine does: its model calls go through a CachedModel, which finds the active cache.
+        assert active() is not None, "the runner's cache must reach the task's thread"
+        scripted = ScriptedModel(['{"seniority": "junior"}'])
+        model = CachedModel(scripted, prompt_version="p1", corpus_hash="c")
+        messages = [{"role": "user", "content": request.background}]
+        model.call(Reading, messages, model="local/qwen2.5-coder-0.5b", settings=get_settings())
+        calls.extend([request.background] * len(scripted.requests))
         return good_plan()
 
     cases = write_cases(tmp_path / "cases", [junior_case("a"), junior_case("b", "Junior Backend Engineer, Go")])
@@ -395,3 +400,29 @@ def test_threshold_only_ever_goes_up() -> None:
     )
     if diff.returncode == 0 and diff.stdout:
         assert lowered_thresholds("commit working-tree\n" + diff.stdout) == [], "the change lowers the threshold"
+
+
+# --------------------------------------------------------------------------- the suite (CLI and Evals page)
+def test_the_suite_checks_everything_before_drafting_then_runs_counts_and_saves(tmp_path: Path) -> None:
+    (tmp_path / "threshold.yaml").write_text("min_pass_rate: 0.5\n", encoding="utf-8")
+    cases = write_cases(tmp_path / "cases", [junior_case("a"), junior_case("b"), junior_case("skip-me")])
+    seen: list[str | None] = []
+
+    def task(request: DraftRequest) -> Plan:
+        seen.append(request.model)
+        return good_plan()
+
+    suite = prepare_suite(
+        cases=cases, only=["a", "b"], model="openai/other", threshold=tmp_path / "threshold.yaml", task=task
+    )
+    assert suite.size == 2 and suite.threshold == 0.5 and suite.settings.model == "openai/other"
+    done: list[int] = []
+    result, saved = suite.run(None, progress=False, on_case=lambda: done.append(1))
+    assert len(done) == 2 and seen == ["openai/other"] * 2
+    assert result.gate_passed is True and result.cases_path == str(cases) and result.threshold == 0.5
+    assert load_run(saved).run_id == result.run_id and saved.parent == runs_dir()
+
+    with pytest.raises(BadInput):  # a broken threshold file shows before anything is drafted
+        (tmp_path / "bad.yaml").write_text("min_pass_rate: 7\n", encoding="utf-8")
+        prepare_suite(cases=cases, threshold=tmp_path / "bad.yaml", task=task)
+    assert len(seen) == 2

@@ -1,4 +1,4 @@
-"""Exports: date rules, and every format parsed back by a real reader."""
+"""Exports: the registry, file names, date rules, and every format parsed back by a real reader."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import pytest
 from icalendar import Calendar
 from pypdf import PdfReader
 
+from tailor import exports
 from tailor.errors import BadInput
-from tailor.exports import formats
-from tailor.exports.formats import ExportContext, business_day, render, week_due_date, week_start_date
+from tailor.exports import FORMATS, ExportContext, Format, filename, render
+from tailor.exports.common import business_day, week_due_date, week_start_date
+from tailor.exports.pdf import transliterate, unicode_fonts
 from tailor.review.auth import UserOut
 from tailor.review.service import ReviewService
 from tailor.schema import Plan
@@ -42,6 +44,47 @@ def _no_tasks(plan: Plan) -> Plan:
     for phase in empty.phases:
         phase.tasks = []
     return empty
+
+
+# --------------------------------------------------------------------------- registry and file names
+def test_the_registry_names_every_format_in_the_export_page_order() -> None:
+    assert list(FORMATS) == ["markdown", "json", "csv", "ics", "pdf"]
+    assert [f.ext for f in FORMATS.values()] == ["md", "json", "csv", "ics", "pdf"]
+    assert [f.name for f in FORMATS.values() if f.needs_start_date] == ["ics"]
+
+
+def test_file_names_transliterate_the_hire_and_fall_back_to_the_role() -> None:
+    plan = make_plan(name="Zoë Łukasiewicz")
+    assert filename(plan, "csv", plan_id=12, revision=3) == "onboarding-plan-12-zoe-lukasiewicz-r3.csv"
+    assert (
+        filename(make_plan(name=None), "pdf", plan_id=1, revision=1)
+        == "onboarding-plan-1-senior-backend-engineer-r1.pdf"
+    )
+    assert filename(make_plan(name="山田太郎"), "markdown", plan_id=2, revision=1) == (
+        "onboarding-plan-2-senior-backend-engineer-r1.md"
+    )
+    long_name = make_plan(name="Maria-Bernadette Ñúñez de la Cruz y Łukasiewicz-Sørensen Østergaard")
+    assert filename(long_name, "json", plan_id=3, revision=1) == (  # at most 60 characters, cut between words
+        "onboarding-plan-3-maria-bernadette-nunez-de-la-cruz-y-lukasiewicz-sorensen-r1.json"
+    )
+    with pytest.raises(BadInput, match="unknown export format 'docx'"):
+        filename(plan, "docx", plan_id=1, revision=1)
+
+
+def test_a_new_format_is_one_module_and_one_registry_line(sample_plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the exports docstring promises: a registered Format renders and names its files."""
+    text = Format(
+        name="txt",
+        label="Text",
+        description="Plain task titles.",
+        ext="txt",
+        mime="text/plain; charset=utf-8",
+        render=lambda plan, ctx: "\n".join(t.title for t in plan.all_tasks()).encode(),
+    )
+    monkeypatch.setitem(exports.FORMATS, "txt", text)
+    result = render(sample_plan, _ctx(), "txt")
+    assert result.filename == "onboarding-plan-12-zoe-lukasiewicz-r3.txt" and result.mime == text.mime
+    assert result.content.decode().splitlines()[0] == sample_plan.all_tasks()[0].title
 
 
 # --------------------------------------------------------------------------- dates
@@ -193,7 +236,7 @@ def test_pdf_renders_unicode_text(sample_plan: Plan) -> None:
     reader = PdfReader(io.BytesIO(result.content))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     assert len(reader.pages) >= 2
-    if formats.unicode_fonts() is not None:
+    if unicode_fonts() is not None:
         assert "Zoë Łukasiewicz" in text and "Работа" in text and "ελληνικά" in text
     else:
         assert "Zoe Lukasiewicz" in text
@@ -201,13 +244,13 @@ def test_pdf_renders_unicode_text(sample_plan: Plan) -> None:
 
 
 def test_transliteration_fallback_is_latin_1() -> None:
-    assert formats.transliterate("Zoë Łukasiewicz – 日本 · ok") == "Zoë Lukasiewicz - ?? · ok"
-    formats.transliterate("Zoë Łukasiewicz").encode("latin-1")
+    assert transliterate("Zoë Łukasiewicz – 日本 · ok") == "Zoë Lukasiewicz - ?? · ok"
+    transliterate("Zoë Łukasiewicz").encode("latin-1")
 
 
 # --------------------------------------------------------------------------- refusals
-@pytest.mark.parametrize("fmt", ["markdown", "json", "csv", "ics", "pdf"])
-def test_a_plan_without_tasks_is_not_exported(sample_plan: Plan, fmt: formats.ExportFormat) -> None:
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_plan_without_tasks_is_not_exported(sample_plan: Plan, fmt: str) -> None:
     with pytest.raises(BadInput, match="plan 12 has no tasks"):
         render(_no_tasks(sample_plan), _ctx(), fmt)
 

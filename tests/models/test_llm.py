@@ -1,4 +1,8 @@
-"""structured_call: parsing, re-asks, transient retries, truncation, error kinds; the local provider."""
+"""The model caller: parsing, re-asks, transient retries, truncation, error kinds; the local provider.
+
+The fast tests pass a ``ScriptedModel``: its answers go through litellm (a registered provider),
+instructor and our classification exactly as a real model's do.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from pydantic import BaseModel, Field, SecretStr
 from tailor.config import Settings, get_settings
 from tailor.models import localworker
 from tailor.models.llm import (
+    LiteLLMModel,
     ModelCallFailed,
+    ModelCallResult,
     _call_slot,
-    _schema_from_response_format,
     choose_mode,
     is_local_model,
     model_is_private,
@@ -24,13 +29,17 @@ from tailor.models.llm import (
     structured_call,
     tighten_gbnf,
 )
+from tailor.models.local_provider import schema_from_response_format
+from tailor.models.scripted import Script, ScriptedModel, ScriptExhausted
+from tests.conftest import LiveModelGuard, LiveModelRefused
+from tests.fixtures.drafting import CallSpy
 from tests.fixtures.faults import connection_error, rate_limit_error, server_error, timeout_error
 from tests.fixtures.model import SMALL_LOCAL_MODEL_ID
 
 MSGS = [{"role": "user", "content": "Jane: senior backend engineer, 8 years of Python and Go."}]
 VALID = '{"role": "Backend Engineer", "seniority": "senior", "years": 8, "skills": ["Python", "Go"]}'
 OUT_OF_RANGE = '{"role": "Backend Engineer", "seniority": "senior", "years": 300, "skills": []}'
-# Mocks never reach a model: any model string works, and local/ keeps JSON_SCHEMA parsing.
+# Scripted answers never reach a model: any model string works, and local/ keeps JSON_SCHEMA parsing.
 MOCK_MODEL = "local/qwen2.5-coder-0.5b"
 
 
@@ -45,6 +54,13 @@ def settings(**update: Any) -> Settings:
     return get_settings().model_copy(update={"model_retries": 1, **update})
 
 
+def scripted_call(
+    answer: Script, *, model: str = MOCK_MODEL, settings_: Settings | None = None, **kwargs: Any
+) -> ModelCallResult[Profile]:
+    """One call on a scripted model: ``answer`` for every request, or a list, one per request."""
+    return ScriptedModel([answer]).call(Profile, MSGS, model=model, settings=settings_ or settings(), **kwargs)
+
+
 def truncated(content: str = '{"role": "Backend') -> dict[str, Any]:
     return {
         "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "length"}],
@@ -54,24 +70,23 @@ def truncated(content: str = '{"role": "Backend') -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- parsing and re-asks
 def test_valid_json_is_parsed_with_usage() -> None:
-    result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=VALID)
+    result = scripted_call(VALID)
     assert result.value == Profile(role="Backend Engineer", seniority="senior", years=8, skills=["Python", "Go"])
     assert type(result.value) is Profile  # not instructor's subclass
     assert result.model == MOCK_MODEL
     assert result.retries == 0
     assert result.prompt_tokens > 0 and result.completion_tokens > 0
-    assert result.seconds >= 0
 
 
 def test_invalid_then_valid_is_reasked_once() -> None:
-    result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[OUT_OF_RANGE, VALID])
+    result = scripted_call([OUT_OF_RANGE, VALID])
     assert result.value.years == 8
     assert result.retries == 1
 
 
 def test_integer_bounds_are_enforced_by_validation() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=2, mock_response=OUT_OF_RANGE)
+        scripted_call(OUT_OF_RANGE, max_retries=2)
     failure = info.value
     assert failure.kind == "validation"
     assert failure.retries == 2
@@ -99,18 +114,55 @@ def test_hosted_models_use_tool_calls() -> None:
         ],
         "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42},
     }
-    result = structured_call(
-        Profile, MSGS, model="anthropic/claude-sonnet-4-5", settings=settings(), mock_response=tool_answer
-    )
+    result = scripted_call(tool_answer, model="anthropic/claude-sonnet-4-5")
     assert result.value.skills == ["Python", "Go"]
     assert (result.prompt_tokens, result.completion_tokens) == (30, 12)
 
 
 def test_non_json_is_a_validation_failure() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=0, mock_response="Sure!")
+        scripted_call("Sure!", max_retries=0)
     assert info.value.kind == "validation"
     assert info.value.retries == 0
+
+
+# --------------------------------------------------------------------------- the scripted model
+def test_a_scripted_model_takes_the_real_callers_path(spy: CallSpy) -> None:
+    assert ScriptedModel.call is LiteLLMModel.call, "only where the answers come from differs"
+    scripted = ScriptedModel([[OUT_OF_RANGE, VALID], "not json"])
+    server = settings(api_base="http://127.0.0.1:9/v1", api_key=SecretStr("sk-none"))  # JSON mode, never reached
+    result = scripted.call(Profile, MSGS, model="openai/served", settings=server, max_tokens=99)
+    assert result.value.years == 8 and result.retries == 1  # re-asked after our validator refused 300 years
+    # litellm saw two requests to the model named, as it would for the real provider.
+    assert [(c["model"], c["max_tokens"]) for c in spy.calls] == [("served", 99)] * 2
+    assert [r["messages"][0] for r in scripted.requests] == [MSGS[0], MSGS[0]]
+    with pytest.raises(ModelCallFailed) as info:
+        scripted.call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_retries=0)
+    assert info.value.kind == "validation"
+    with pytest.raises(ScriptExhausted):
+        scripted.call(Profile, MSGS, model=MOCK_MODEL, settings=settings())
+    assert scripted.remaining == 0 and len(scripted.requests) == 3
+
+
+def test_live_model_calls_are_refused_in_tests_that_did_not_ask(no_live_model: LiveModelGuard, tmp_path: Any) -> None:
+    assert no_live_model.active
+    with pytest.raises(LiveModelRefused):
+        litellm.completion(model="openai/gpt-4o-mini", messages=MSGS)
+    with pytest.raises(LiveModelRefused):
+        localworker.LocalWorker(tmp_path / "model.gguf", n_ctx=512, n_threads=1).ensure_running()
+    # Scripted answers and the tests' own servers on loopback are not live model calls.
+    assert scripted_call(VALID).value.years == 8
+    with pytest.raises(ModelCallFailed) as info:
+        closed = settings(model="openai/x", api_base="http://127.0.0.1:9/v1", api_key=SecretStr("sk-none"))
+        structured_call(Profile, MSGS, settings=closed)
+    assert info.value.kind == "connection"
+    assert len(no_live_model.refused) == 2
+    no_live_model.refused.clear()  # refused as it should be: the test itself passes
+
+
+@pytest.mark.live_model
+def test_a_test_that_asks_may_call_the_model(no_live_model: LiveModelGuard) -> None:
+    assert not no_live_model.active
 
 
 # --------------------------------------------------------------------------- transient failures
@@ -131,7 +183,7 @@ def _auth() -> Exception:
 )
 def test_provider_errors_become_model_call_failed(make: Any, kind: str, retried: bool) -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model="openai/gpt-4o-mini", settings=settings(), mock_response=make())
+        scripted_call(make(), model="openai/gpt-4o-mini")
     assert info.value.kind == kind
     assert info.value.transient is retried
     assert info.value.retries == (1 if retried else 0)
@@ -140,14 +192,14 @@ def test_provider_errors_become_model_call_failed(make: Any, kind: str, retried:
 
 def test_transient_error_then_success() -> None:
     server = settings(model="openai/local", api_base="http://127.0.0.1:9/v1", api_key=SecretStr("sk-none"))
-    result = structured_call(Profile, MSGS, settings=server, mock_response=[rate_limit_error(), VALID])
+    result = scripted_call([rate_limit_error(), VALID], model=server.model, settings_=server)
     assert result.value.years == 8
     assert result.retries == 1
 
 
 def test_local_timeouts_are_not_retried() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=timeout_error())
+        scripted_call(timeout_error())
     assert info.value.kind == "timeout"
     assert info.value.retries == 0
 
@@ -156,27 +208,21 @@ def test_api_key_never_appears_in_the_message() -> None:
     key = "sk-live-0123456789abcdef"
     leaky = litellm.AuthenticationError(message=f"Incorrect API key provided: {key}", model="m", llm_provider="openai")
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(
-            Profile,
-            MSGS,
-            model="openai/gpt-4o",
-            settings=settings(api_key=SecretStr(key)),
-            mock_response=leaky,
-        )
+        scripted_call(leaky, model="openai/gpt-4o", settings_=settings(api_key=SecretStr(key)))
     assert key not in str(info.value)
     assert info.value.kind == "auth"
 
 
 # --------------------------------------------------------------------------- truncation
 def test_truncated_output_is_retried_with_a_larger_budget() -> None:
-    result = structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), mock_response=[truncated(), VALID])
+    result = scripted_call([truncated(), VALID])
     assert result.value.role == "Backend Engineer"
     assert result.retries == 1
 
 
 def test_output_truncated_twice_is_a_typed_failure() -> None:
     with pytest.raises(ModelCallFailed) as info:
-        structured_call(Profile, MSGS, model=MOCK_MODEL, settings=settings(), max_tokens=64, mock_response=truncated())
+        scripted_call(truncated(), max_tokens=64)
     assert info.value.kind == "truncated"
     assert "128 tokens" in info.value.reason
 
@@ -198,12 +244,12 @@ def test_model_privacy_and_modes() -> None:
 
 def test_response_format_schema_is_found_in_both_shapes() -> None:
     schema = Profile.model_json_schema()
-    assert _schema_from_response_format({"type": "json_schema", "json_schema": {"name": "P", "schema": schema}}) == (
+    assert schema_from_response_format({"type": "json_schema", "json_schema": {"name": "P", "schema": schema}}) == (
         schema
     )
-    assert _schema_from_response_format({"type": "json_object", "schema": schema}) == schema
-    assert _schema_from_response_format({"type": "json_object"}) is None
-    assert _schema_from_response_format(None) is None
+    assert schema_from_response_format({"type": "json_object", "schema": schema}) == schema
+    assert schema_from_response_format({"type": "json_object"}) is None
+    assert schema_from_response_format(None) is None
 
 
 def test_grammar_forbids_raw_control_characters_in_strings() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tailor.config import PROJECT_ROOT, get_settings
-from tailor.models import llm, localworker
+from tailor.models import llm, local_provider, localworker
 from tailor.models.localworker import FairQueue, GenerateRequest, LocalWorker, WorkerCrashed, WorkerHung
 from tailor.schema import Plan
 from tests.fixtures.model import SMALL_LOCAL_MODEL, wait_for_generation
@@ -143,7 +143,7 @@ def test_a_hung_worker_is_killed_and_replaced(worker: LocalWorker) -> None:
 @pytest.mark.xdist_group("local_model")
 def test_grammar_checked_sampling_keeps_output_inside_the_grammar(worker: LocalWorker) -> None:
     """Sampling first and checking the grammar after must still never leave the grammar."""
-    grammar = llm._schema_gbnf(
+    grammar = local_provider._schema_gbnf(
         json.dumps(
             {
                 "type": "object",

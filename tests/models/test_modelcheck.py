@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from tailor.cli.app import app
 from tailor.config import PROJECT_ROOT, Settings, get_settings, reset_settings
 from tailor.models import modelcheck
-from tailor.web import ui
+from tailor.web.session import TOKEN_KEY
 from tests.fixtures.db import PASSWORD
 
 FLAGS_SCRIPT = PROJECT_ROOT / "scripts" / "llama_build_flags"
@@ -285,7 +285,7 @@ def test_the_sidebar_shows_the_last_check_and_admins_get_the_details(tmp_path: P
 
     def sidebar_as(username: str) -> AppTest:
         at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
-        at.session_state[ui.TOKEN_KEY] = auth.authenticate(username, PASSWORD).token
+        at.session_state[TOKEN_KEY] = auth.authenticate(username, PASSWORD).token
         at.run()
         assert not at.exception, at.exception
         return at

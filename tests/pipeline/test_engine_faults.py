@@ -19,7 +19,9 @@ from pydantic import SecretStr
 from tailor.config import PROJECT_ROOT, Settings
 from tailor.models import localmodel, localworker
 from tailor.models.localmodel import ModelSpec
+from tailor.models.scripted import ScriptedModel
 from tailor.pipeline.engine import Engine
+from tailor.pipeline.result import DraftDone
 from tailor.review.auth import UserOut
 from tailor.review.service import ReviewService
 from tailor.schema import DraftRequest, Plan, ProgressEvent
@@ -37,7 +39,7 @@ from tests.fixtures.drafting import (
 from tests.fixtures.faults import connection_error, rate_limit_error, server_error, timeout_error
 
 
-# =========================================================================== model faults (mocked)
+# =========================================================================== model faults (scripted)
 def _truncated() -> dict[str, Any]:
     return {
         "choices": [{"message": {"role": "assistant", "content": '{"summary": "This plan'}, "finish_reason": "length"}],
@@ -62,10 +64,10 @@ def test_model_faults_keep_the_grounded_plan_flagged_with_bounded_retries(
 ) -> None:
     make, transient = FAULTS[kind]
     settings_ = model_settings(model_retries=1)
-    engine = Engine(settings_, corpus=CORPUS, mock_responses=[make() for _ in range(2)])
+    engine = Engine(settings_, corpus=CORPUS, model=ScriptedModel([make() for _ in range(2)]))
     events = list(engine.draft_events(DraftRequest(background=BACKGROUND, name="Priya Raman")))
     plan = events[-1].plan
-    assert events[-1].kind == "done" and isinstance(plan, Plan)
+    assert isinstance(events[-1], DraftDone) and isinstance(plan, Plan)
 
     # Bounded: two model calls (summary, tasks; the rules are certain of the profile, so intake
     # asks no model), each tried 1 + model_retries times.
@@ -87,7 +89,7 @@ def test_model_faults_keep_the_grounded_plan_flagged_with_bounded_retries(
     assert not any(t.tailored for t in plan.all_tasks())
     assert plan.hire.seniority == "senior" and plan.hire.years_experience == 9  # the rules still read it
     assert {"summary: grounded text", "tasks: grounded text"} <= set(plan.provenance.fallbacks)
-    assert any(e.kind == "warning" and e.detail.get("model_unavailable") for e in events)
+    assert not events[-1].result.model_available and f"({kind})" in (events[-1].result.unavailable_reason or "")
     dumped = plan.model_dump_json()
     assert "Traceback" not in dumped and not [p for p in PERSONAL if p in dumped]
 
@@ -96,8 +98,8 @@ def test_a_transient_fault_then_an_answer_recovers(spy: CallSpy, isolated_settin
     settings_ = model_settings(model_retries=2)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
     summary, tasks = valid_answers(settings_, request)
-    engine = Engine(settings_, corpus=CORPUS, mock_responses=[[rate_limit_error(), server_error(), summary], tasks])
-    plan = engine.draft(request)
+    scripted = ScriptedModel([[rate_limit_error(), server_error(), summary], tasks])
+    plan = Engine(settings_, corpus=CORPUS, model=scripted).draft(request).plan
     assert "summary" not in flags_by_field(plan) and plan.summary == json.loads(summary)["summary"]
     assert plan.provenance.retries == 2 and len(spy.calls) == 4
 
@@ -105,11 +107,9 @@ def test_a_transient_fault_then_an_answer_recovers(spy: CallSpy, isolated_settin
 def test_a_faulted_draft_is_saved_with_its_flags(
     service: ReviewService, manager: UserOut, isolated_settings: Path
 ) -> None:
-    engine = Engine(
-        model_settings(), corpus=CORPUS, mock_responses=[connection_error(), connection_error(), connection_error()]
-    )
+    engine = Engine(model_settings(), corpus=CORPUS, model=ScriptedModel([connection_error(), connection_error()]))
     intake = service.save_intake(manager, BACKGROUND, "Priya Raman")
-    plan = engine.draft(service.get_intake(manager, intake).draft_request())
+    plan = engine.draft(service.get_intake(manager, intake).draft_request()).plan
     detail = service.create_plan_from_draft(manager, intake, plan)
     stored = service.get_plan(manager, detail.id)
     assert stored.plan.review_flags == plan.review_flags and stored.summary.needs_review > 0
@@ -128,7 +128,7 @@ def test_a_failing_model_server_is_tried_a_bounded_number_of_times(
 ) -> None:
     server = fault_server(mode)
     settings_ = server_settings(server.base_url, model_retries=1, model_timeout_s=0.5)
-    plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED))
+    plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED)).plan
     flags = flags_by_field(plan)
     assert f"({kind})" in flags["summary"] and f"({kind})" in flags["tasks"]
     assert all(t.review_reason for t in plan.all_tasks() if t.needs_review)
@@ -201,7 +201,7 @@ def test_a_process_killed_mid_model_call_loses_nothing_the_manager_typed(
     fresh.record_intake_failure(manager, intake.id, "the drafting process died")
     settings_ = model_settings()
     request = fresh.get_intake(manager, intake.id).draft_request()
-    plan = Engine(settings_, corpus=CORPUS, mock_responses=valid_answers(settings_, request)).draft(request)
+    plan = Engine(settings_, corpus=CORPUS, model=ScriptedModel(valid_answers(settings_, request))).draft(request).plan
     assert fresh.create_plan_from_draft(manager, intake.id, plan).plan.hire.name == "Priya Raman"
 
 
@@ -213,7 +213,7 @@ def test_an_engine_crash_after_the_skeleton_keeps_the_intake(
 
     monkeypatch.setattr("tailor.pipeline.engine.plan_problems", crash)  # a bug in the last step
     intake_id = service.save_intake(manager, BACKGROUND, "Priya Raman")
-    engine = Engine(model_settings(), corpus=CORPUS, mock_responses=[connection_error()] * 3)
+    engine = Engine(model_settings(), corpus=CORPUS, model=ScriptedModel([connection_error()] * 2))
     seen: list[ProgressEvent] = []
     with pytest.raises(RuntimeError):
         for event in engine.draft_events(service.get_intake(manager, intake_id).draft_request()):
@@ -288,7 +288,7 @@ def test_a_tampered_local_model_file_is_never_loaded(
     monkeypatch.setitem(localmodel.MODELS, "qwen2.5-coder-0.5b", spec)
     (tmp_path / "tampered.gguf").write_bytes(b"EVIL" + genuine[4:])  # same size, different bytes
     settings_ = model_settings(model="local/qwen2.5-coder-0.5b", model_dir=tmp_path)
-    plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED))
+    plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED)).plan
     flags = flags_by_field(plan)
     assert "does not match its pinned sha256" in flags["summary"] and "(unavailable)" in flags["tasks"]
     assert not [w for w in localworker.workers() if w.model_path.name == "tampered.gguf" and w.running]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import io
 import itertools
 from datetime import date, timedelta
@@ -15,6 +16,8 @@ from sqlalchemy import func, select, update
 
 from tailor.errors import BadInput, Conflict, IllegalTransition, NotFound, PermissionDenied
 from tailor.review import auth
+from tailor.review import service as service_module
+from tailor.review.acting import Part
 from tailor.review.auth import AuthService, UserOut
 from tailor.review.service import PlanDetail, ReviewService
 from tailor.schema import Plan, Task
@@ -527,3 +530,20 @@ def test_production_password_hashing(
     for name in ("modern", "legacy"):
         assert str(hashes[name]).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert PASSWORD not in hashes.values() and cheap_user.can_sign_in
+
+
+# --------------------------------------------------------------------------- the service's parts
+def test_each_public_method_lives_in_one_part_and_the_doc_says_which() -> None:
+    doc = service_module.__doc__ or ""
+    parts = [c for c in ReviewService.__mro__[1:] if issubclass(c, Part) and c is not Part]
+    owners: dict[str, str] = {}
+    for part in parts:
+        module = part.__module__.rsplit(".", 1)[1]
+        row = doc.split(f"``{module}``", 1)[1].split("``", 1)[0]  # up to the next module's row
+        for name, _ in inspect.getmembers(part, inspect.isfunction):
+            if not name.startswith("_") and name in vars(part):
+                assert name not in owners, f"{name} is in both {owners.get(name)} and {module}"
+                owners[name] = module
+                assert name in row, f"the service doc does not list {name} under {module}"
+    public = {n for n, _ in inspect.getmembers(ReviewService, inspect.isfunction) if not n.startswith("_")}
+    assert set(owners) == public

@@ -3,7 +3,8 @@
 Actors: ``owner`` (the manager whose hire it is), ``other`` (another manager), ``hr``
 and ``admin``. Each row sets up a fresh plan in the state the operation needs, so the
 role is the only thing deciding; a denied call must raise PermissionDenied and write
-nothing (not even an audit entry).
+nothing (not even an audit entry). The rules themselves are one table,
+``tailor/review/permissions.py``, read directly by ``tests/review/test_permissions.py``.
 """
 
 from __future__ import annotations

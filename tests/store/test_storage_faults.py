@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from tailor.config import PROJECT_ROOT, Settings
 from tailor.errors import IndexUnavailable, StorageUnavailable
+from tailor.models.scripted import ScriptedModel
 from tailor.pipeline.engine import Engine
 from tailor.review.auth import AuthService, UserOut
 from tailor.review.service import ReviewService
@@ -237,8 +238,8 @@ def test_chroma_down_keeps_the_plan_and_flags_retrieval(isolated_settings: Path)
     url = closed_url()
     settings_ = model_settings(chroma_url=url)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
-    engine = Engine(settings_, corpus=CORPUS, mock_responses=valid_answers(settings_, request))
-    plan = engine.draft(request)
+    engine = Engine(settings_, corpus=CORPUS, model=ScriptedModel(valid_answers(settings_, request)))
+    plan = engine.draft(request).plan
     flag = next(f.reason for f in plan.review_flags if f.field == "sources")
     assert f"cannot reach the Chroma server at {url}" in flag and "retrieval unavailable" in flag
     assert "retrieve: policy selection only" in plan.provenance.fallbacks
@@ -257,7 +258,7 @@ def test_an_unusable_index_folder_keeps_the_plan_and_flags_retrieval(isolated_se
     blocked.write_text("not a folder")
     settings_ = model_settings(chroma_url=None, chroma_path=blocked)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
-    plan = Engine(settings_, corpus=CORPUS, mock_responses=valid_answers(settings_, request)).draft(request)
+    plan = Engine(settings_, corpus=CORPUS, model=ScriptedModel(valid_answers(settings_, request))).draft(request).plan
     flag = next(f.reason for f in plan.review_flags if f.field == "sources")
     assert "retrieval unavailable" in flag and str(blocked) in flag
     assert plan.all_tasks()

@@ -29,7 +29,8 @@ from tailor.pipeline.compose import compose
 from tailor.review.auth import AuthService, UserOut
 from tailor.review.service import ReviewService
 from tailor.schema import HireProfile, Plan
-from tailor.web import ui
+from tailor.web.session import TOKEN_KEY
+from tailor.web.text import safe
 from tests.fixtures.db import PASSWORD
 from tests.fixtures.model import SMALL_LOCAL_MODEL, wait_for_generation
 
@@ -91,7 +92,7 @@ def app_as(world: World, username: str | None, **state: object) -> AppTest:
     """The app signed in (with a real session token) as ``username``, run once."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if username is not None:
-        at.session_state[ui.TOKEN_KEY] = world.token(username)
+        at.session_state[TOKEN_KEY] = world.token(username)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -100,7 +101,7 @@ def app_as(world: World, username: str | None, **state: object) -> AppTest:
 
 
 def texts(elements: object) -> str:
-    """The elements' text as a person reads it (without ``ui.safe``'s Markdown escapes)."""
+    """The elements' text as a person reads it (without ``safe``'s Markdown escapes)."""
     joined = " | ".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
     return re.sub(r"\\(.)", r"\1", joined)
 
@@ -122,15 +123,15 @@ def test_sign_in_page_rejects_a_wrong_password_then_signs_in(world: World) -> No
     at.text_input[1].input("not the password")
     at.button[0].click().run()
     assert "wrong username or password" in texts(at.error)
-    assert ui.TOKEN_KEY not in at.session_state
+    assert TOKEN_KEY not in at.session_state
 
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "New plan"
-    assert at.session_state[ui.TOKEN_KEY]
+    assert at.session_state[TOKEN_KEY]
     # Signing out revokes the token server-side and returns to the sign-in page.
-    token = at.session_state[ui.TOKEN_KEY]
+    token = at.session_state[TOKEN_KEY]
     at.sidebar.button(key="sign_out").click().run()
     assert at.title[0].value == "tailor"
     assert "signed out" in texts(at.info)
@@ -143,11 +144,11 @@ def test_an_expired_session_goes_back_to_sign_in(world: World, monkeypatch: pyte
     reset_settings()
     expired = AuthService(get_settings(), db=world.auth.db).authenticate("maria", PASSWORD).token
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state[ui.TOKEN_KEY] = expired
+    at.session_state[TOKEN_KEY] = expired
     at.run()
     assert at.title[0].value == "tailor"
     assert "expired" in texts(at.info)
-    assert ui.TOKEN_KEY not in at.session_state
+    assert TOKEN_KEY not in at.session_state
 
 
 @pytest.mark.parametrize(
@@ -330,7 +331,7 @@ def test_plan_page_shows_citations_review_warnings_and_submits(world: World) -> 
     assert "ledger service is in scope" in texts(warnings.markdown)
     # Each task cites corpus documents; its expander shows the cited document and passage.
     task = plan.phases[1].tasks[0]
-    citation = next(e for e in at.expander if e.label.startswith(ui.safe(task.title)))
+    citation = next(e for e in at.expander if e.label.startswith(safe(task.title)))
     doc = load_corpus(get_settings().corpus_dir).by_id()[task.sources[0]]
     assert doc.meta.title.split(":")[0] in texts(citation.markdown)
 
@@ -344,55 +345,6 @@ def test_plan_page_shows_citations_review_warnings_and_submits(world: World) -> 
     open_page(at, "pages/plan.py")
     assert "pv_save" not in [b.key for b in at.button]
     assert "pv_submit" not in [b.key for b in at.button]
-
-
-def test_plan_from_rows_validates_through_the_plan_schema() -> None:
-    plan = composed_plan()
-    rows = ui.tasks_frame(plan).to_dict("records")
-    known = set(load_corpus(get_settings().corpus_dir).by_id())
-    rows[0]["title"] = "Laptop, accounts and a first build"
-    rows.append(
-        {
-            "phase": plan.phases[-1].name,
-            "id": None,
-            "title": "Present the ledger design",
-            "description": "Walk the team through the ledger design.",
-            "owner": "hire",
-            "due_week": 12,
-            "success_criteria": "The team agrees on next steps.",
-            "sources": rows[0]["sources"],
-            "needs_review": False,
-            "review_reason": None,
-        }
-    )
-    edited = ui.plan_from_rows(plan, rows, known_sources=known)
-    assert rows[0]["id"] in {t.id for t in edited.all_tasks() if t.title == "Laptop, accounts and a first build"}
-    added = next(t for t in edited.all_tasks() if t.title == "Present the ledger design")
-    assert added.id == "present-the-ledger-design"
-    assert len(edited.all_tasks()) == len(plan.all_tasks()) + 1
-
-    bad_owner = [dict(r) for r in rows]
-    bad_owner[1]["owner"] = "ceo"
-    with pytest.raises(BadInput, match=r"row 2.*owner"):
-        ui.plan_from_rows(plan, bad_owner, known_sources=known)
-    bad_source = [dict(r) for r in rows]
-    bad_source[0]["sources"] = "not-a-document"
-    with pytest.raises(BadInput, match=r"row 1.*unknown source not-a-document"):
-        ui.plan_from_rows(plan, bad_source, known_sources=known)
-    bad_week = [dict(r) for r in rows]
-    bad_week[2]["due_week"] = 40
-    with pytest.raises(BadInput, match=r"row 3.*due_week"):
-        ui.plan_from_rows(plan, bad_week, known_sources=known)
-    with pytest.raises(BadInput, match="no tasks"):
-        ui.plan_from_rows(plan, [], known_sources=known)
-
-
-def test_user_text_is_rendered_literally() -> None:
-    hostile = "<img src=x onerror=alert(1)> [click](https://evil.example) $x$ **bold**\n- item"
-    shown = ui.safe(hostile)
-    assert re.search(r"(?<!\\)[<\[\]()$*]", shown) is None, shown  # every active character escaped
-    assert "\\<img" in shown and "\\[click\\]\\(" in shown and "\\*\\*bold\\*\\*" in shown
-    assert "\\- item" in shown
 
 
 # =========================================================================== review
@@ -480,12 +432,6 @@ def corpus_copy(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("TAILOR_CORPUS_DIR", str(target))
     reset_settings()
     return target
-
-
-@pytest.mark.parametrize("name", ["../evil.md", "roles/x.md", "a\\b.md", "notes.txt", "..md", "UPPER.md", "x.md"])
-def test_corpus_files_are_only_written_inside_the_corpus(tmp_path: Path, name: str) -> None:
-    with pytest.raises(BadInput):
-        ui.corpus_target(tmp_path, name, "case_study")
 
 
 def test_corpus_page_validates_saves_and_reingests(world: World, corpus_copy: Path, ingested_index: object) -> None:
@@ -605,17 +551,6 @@ def test_evals_page_runs_the_suite_in_the_background(world: World) -> None:
     assert set(cases["case"]) == {"empty-background", "whitespace-only"}
 
 
-def test_an_upload_wins_over_pasted_text_and_bad_files_say_what_to_do() -> None:
-    assert ui.background_from("cv.txt", b"Senior engineer, 8 years.", "ignored", 1000) == ("Senior engineer, 8 years.")
-    assert ui.background_from(None, None, "pasted text", 1000) == "pasted text"
-    with pytest.raises(BadInput, match="paste the hire's background or upload a file"):
-        ui.background_from(None, None, "   ", 1000)
-    with pytest.raises(BadInput, match="unsupported file type"):
-        ui.background_from("cv.exe", b"MZ\x90\x00", "", 1000)
-    with pytest.raises(BadInput, match="limit"):
-        ui.background_from("cv.txt", b"x" * 2000, "", 1000)
-
-
 # =========================================================================== through the running app
 @pytest.mark.slow
 @pytest.mark.xdist_group("local_model")
@@ -640,7 +575,7 @@ def test_app_keeps_serving_and_saves_the_plan_when_the_worker_segfaults(
     killer = threading.Thread(target=segfault)
     manager = world.users["maria"]
     at = AppTest.from_file(APP, default_timeout=600)
-    at.session_state[ui.TOKEN_KEY] = world.token("maria")
+    at.session_state[TOKEN_KEY] = world.token("maria")
     at.run()
     fill_background(at, BACKGROUND)
     at.button[[b.label for b in at.button].index("Confirm profile")].click().run()

@@ -1,0 +1,81 @@
+"""CSV: one row per task, for a Jira or Linear import (named so it does not shadow the stdlib ``csv``).
+
+Safety: cells that a spreadsheet would run as a formula are prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tailor.exports.common import ExportContext, Format, phase_tasks, require_tasks, sources_text, week_due_date
+from tailor.schema import Phase, Plan, Task
+from tailor.text import slug
+
+CSV_COLUMNS = ("Summary", "Description", "Assignee Role", "Due Date", "Labels")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")  # OWASP's list for CSV injection
+
+
+def _cell(value: str) -> str:
+    # A leading quote stops spreadsheets from running a cell as a formula (CSV injection).
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def task_labels(phase: Phase, task: Task) -> list[str]:
+    """Jira labels cannot contain spaces, so each label is a slug."""
+    labels = ["onboarding", f"phase-{slug(phase.name, fallback='unnamed')}", f"owner-{task.owner}"]
+    if task.needs_review:
+        labels.append("needs-review")
+    if task.tailored:
+        labels.append("tailored")
+    return labels
+
+
+def _description(plan: Plan, ctx: ExportContext, task: Task) -> str:
+    """The issue body: the task, how to tell it is done, when, why (sources) and where it came from."""
+    parts = [
+        " ".join(task.description.split()),
+        "",
+        f"Success criteria: {' '.join(task.success_criteria.split())}",
+        f"Due: {'before day 1' if task.due_week == 0 else f'week {task.due_week}'}",
+        f"Sources: {sources_text(plan, task.sources)}",
+        f"Plan #{ctx.plan_id} revision {ctx.revision}, task {task.id}",
+    ]
+    if task.needs_review:
+        parts.insert(3, f"Needs review: {task.review_reason}")
+    return "\n".join(parts)
+
+
+def to_csv(plan: Plan, ctx: ExportContext) -> str:
+    """One row per task, with the column names Jira's and Linear's CSV importers map by default.
+
+    Labels are space-separated (Jira labels cannot contain spaces, so each is a slug).
+    """
+    require_tasks(plan, ctx)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    start = plan.hire.start_date
+    for phase in plan.phases:
+        for task in phase_tasks(phase):
+            writer.writerow(
+                [
+                    _cell(" ".join(task.title.split())),
+                    _cell(_description(plan, ctx, task)),
+                    task.owner,
+                    week_due_date(start, task.due_week).isoformat() if start else "",
+                    " ".join(task_labels(phase, task)),
+                ]
+            )
+    return buffer.getvalue()
+
+
+FORMAT = Format(
+    name="csv",
+    label="CSV",
+    description="Tasks for a Jira or Linear import.",
+    ext="csv",
+    mime="text/csv; charset=utf-8",
+    # A BOM so Excel opens UTF-8 names correctly; Jira and Linear ignore it.
+    render=lambda plan, ctx: ("\ufeff" + to_csv(plan, ctx)).encode("utf-8"),
+)
