@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 from importlib import import_module
+from pathlib import Path
 
 import typer
 
-from tailor.errors import TailorError
+from tailor.errors import BadInput, TailorError
 
 # typer 0.29 vendors its own click; accept both so usage errors never look like bugs.
 try:
@@ -43,6 +44,16 @@ _COMMAND_MODULES = (
 )
 for _name in _COMMAND_MODULES:
     import_module(_name).register(app)
+
+
+def read_text_file(path: Path, encoding: str = "utf-8") -> str:
+    """A file a command was given, or ``BadInput`` that says why it cannot be read (never a traceback)."""
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {path}: {exc}") from None
 
 
 def main() -> None:

@@ -152,12 +152,9 @@ def add(
     from tailor.corpus.writer import save_document
 
     _choose("kind", [kind] if kind is not None else None, _KINDS)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {file}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {file}: {exc}") from None
+    from tailor.cli.app import read_text_file
+
+    text = read_text_file(file)
     root = corpus_dir or get_settings().corpus_dir
     target = save_document(
         root,

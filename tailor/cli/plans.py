@@ -88,14 +88,10 @@ def _dump(data: Any) -> None:
 
 
 def _load_plan_file(path: Path) -> Any:
+    from tailor.cli.app import read_text_file
     from tailor.schema import Plan
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
+    text = read_text_file(path, encoding="utf-8-sig")
     try:
         return Plan.model_validate_json(text)
     except ValidationError as exc:
@@ -337,7 +333,12 @@ def plans_diff(
 @plans_app.command("export")
 def plans_export(
     plan_id: Annotated[int, typer.Argument()],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown, json, csv, ics or pdf.")] = "markdown",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="markdown, json, csv, ics or pdf."
+        ),
+    ] = "markdown",
     out_file: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write here ('-' for stdout). Default: stdout, or a file for pdf."),
