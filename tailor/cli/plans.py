@@ -335,9 +335,7 @@ def plans_export(
     plan_id: Annotated[int, typer.Argument()],
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format", "-f", help="markdown, json, csv, ics or pdf."
-        ),
+        typer.Option("--format", "-f", help="markdown, json, csv, ics or pdf."),
     ] = "markdown",
     out_file: Annotated[
         Path | None,
