@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     collection: str = "tailor_corpus"
 
     # --- models --------------------------------------------------------------
-    model: str = Field(default="local/qwen2.5-coder-0.5b", description="Any litellm model string.")
+    model: str = Field(default="local/qwen2.5-coder-1.5b", description="Any litellm model string.")
     api_base: str | None = None
     api_key: SecretStr | None = None
     model_timeout_s: float = 120.0

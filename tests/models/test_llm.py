@@ -289,7 +289,7 @@ def test_concurrent_calls_are_bounded() -> None:
 
 def test_model_status_reports_configuration() -> None:
     status = model_status(get_settings())
-    assert status["model"] == "local/qwen2.5-coder-0.5b"  # the default (see docs/models.md)
+    assert status["model"] == "local/qwen2.5-coder-1.5b"  # the default (see docs/models.md)
     assert status["private"] is True
     assert set(status["local_models"]) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"}
     assert status["api_key_set"] is False
