@@ -224,7 +224,7 @@ def test_an_amx_build_that_survives_the_tiny_run_still_fails_on_an_amx_cpu(tmp_p
 def test_a_missing_model_file_says_to_fetch_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TAILOR_MODEL_DIR", str(tmp_path / "no-models"))
     reset_settings()
-    result = CliRunner().invoke(app, ["model", "check", "--json"])
+    result = CliRunner().invoke(app, ["model", "check", "--json", "--which", "0.5b"])
     assert result.exit_code == 3, result.output
     report = json.loads(result.output)
     assert report["ok"] is False and report["failure"] == "model_missing"
