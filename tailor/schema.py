@@ -57,6 +57,9 @@ class Task(_Model):
     success_criteria: Text
     sources: list[str] = Field(min_length=1, description="Corpus document ids this task came from.")
     skills: list[ShortText] = Field(default_factory=list, description="The hire's own skills this task uses.")
+    owner_name: ShortText | None = Field(
+        default=None, description="The named person who owns or leads the task (a team member), when the team says."
+    )
     tailored: bool = Field(default=False, description="True when the model personalised this task.")
     needs_review: bool = False
     review_reason: str | None = None
@@ -84,6 +87,7 @@ class Phase(_Model):
 
 class PlanRelationship(_Model):
     role: ShortText
+    name: ShortText | None = Field(default=None, description="The colleague's name, from the team profile.")
     purpose: Text
     meet_by_week: Annotated[int, Field(ge=1, le=13)]
     cadence: ShortText
@@ -115,9 +119,55 @@ class Risk(_Model):
 class SourceRef(_Model):
     id: str
     title: str
-    kind: Literal["role_profile", "case_study"]
+    kind: Literal["role_profile", "case_study", "team_profile"]
     score: float
     sections: list[str] = Field(default_factory=list)
+
+
+class TeamRef(_Model):
+    """The team the hire joins, as the plan names it."""
+
+    id: str
+    name: ShortText
+    manager: ShortText
+    timezone: ShortText
+
+
+class FitStrength(_Model):
+    """A skill the hire has and the team or role needs: work to hand them early."""
+
+    skill: ShortText
+    needed_for: list[ShortText] = Field(default_factory=list, description="Services, projects or the role needing it.")
+
+
+class FitGap(_Model):
+    """A skill the team or role needs and the hire lacks, with who and what closes it."""
+
+    skill: ShortText
+    needed_for: list[ShortText] = Field(default_factory=list)
+    resource: ShortText | None = Field(default=None, description="The corpus or team resource to learn it from.")
+    resource_url: str | None = None
+    contact: ShortText | None = Field(default=None, description="The team member who knows the area.")
+    contact_role: ShortText | None = None
+    task_id: str | None = Field(default=None, description="The plan task that closes the gap.")
+    source: str
+
+
+class SkippedBasic(_Model):
+    """A role-profile or case-study step left out because the hire already has the skill."""
+
+    title: ShortText
+    reason: Text
+    source: str
+
+
+class Fit(_Model):
+    """The deterministic skill-gap analysis: the hire's skills against the role's and the team's."""
+
+    team: TeamRef | None = None
+    strengths: list[FitStrength] = Field(default_factory=list)
+    gaps: list[FitGap] = Field(default_factory=list)
+    skipped: list[SkippedBasic] = Field(default_factory=list)
 
 
 class ReviewFlag(_Model):
@@ -160,6 +210,7 @@ class Plan(_Model):
     check_ins: list[CheckIn] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
+    fit: Fit = Field(default_factory=Fit, description="Why this plan: strengths, gaps, skipped basics, the team.")
     review_flags: list[ReviewFlag] = Field(default_factory=list)
     provenance: Provenance
 
@@ -195,6 +246,7 @@ class DraftRequest(_Model):
     years_experience: float | None = None
     skills: list[ShortText] | None = None
     start_date: date | None = None
+    team: str | None = Field(default=None, description="The id of the team profile the hire joins.")
     model: str | None = None
 
 

@@ -14,53 +14,46 @@ import hashlib
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlparse
 
 import frontmatter
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-Seniority = Literal["intern", "junior", "mid", "senior", "staff", "principal", "manager", "director"]
-SENIORITY_ORDER: tuple[Seniority, ...] = (
-    "intern",
-    "junior",
-    "mid",
-    "senior",
-    "staff",
-    "principal",
-    "manager",
-    "director",
+from tailor.corpus.literals import (
+    SENIORITY_ORDER,
+    URL_RE,
+    DocId,
+    NonEmpty,
+    Owner,
+    Proficiency,
+    RoleFamily,
+    Seniority,
+    Situation,
+    SupportModel,
+    Week,
 )
-Owner = Literal["hire", "manager", "buddy", "mentor", "hr", "it", "team"]
-SupportModel = Literal["buddy", "mentor", "peer_network"]
-Proficiency = Literal["awareness", "foundational", "working", "proficient", "advanced", "expert"]
-Situation = Literal[
-    "standard",
-    "career_switcher",
-    "rehire",
-    "remote_far_timezone",
-    "acquisition_transfer",
-    "contractor_conversion",
-    "career_break",
-]
-RoleFamily = Literal[
-    "backend",
-    "frontend",
-    "fullstack",
-    "mobile",
-    "data",
-    "ml",
-    "platform",
-    "qa",
-    "security",
-    "management",
-]
+from tailor.corpus.skills import ALIASES_FILE, AliasError, SkillTable, SkillVocabulary, load_skill_table
+from tailor.corpus.teams import TeamProfileMeta, team_problems
 
-DocId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,80}$")]
-Week = Annotated[int, Field(ge=0, le=13)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+__all__ = [
+    "SENIORITY_ORDER",
+    "URL_RE",
+    "DocId",
+    "NonEmpty",
+    "Owner",
+    "Proficiency",
+    "RoleFamily",
+    "Seniority",
+    "Situation",
+    "SupportModel",
+    "TeamProfileMeta",
+    "Week",
+]
 
 
 class _Strict(BaseModel):
@@ -189,7 +182,7 @@ class CaseStudyMeta(_Strict):
     outcomes: list[Outcome] = Field(min_length=2)
 
 
-DocMeta = RoleProfileMeta | CaseStudyMeta
+DocMeta = RoleProfileMeta | CaseStudyMeta | TeamProfileMeta
 
 
 # --------------------------------------------------------------------------- loading
@@ -203,7 +196,7 @@ class Section:
 @dataclass(frozen=True)
 class CorpusDoc:
     path: Path
-    meta: RoleProfileMeta | CaseStudyMeta
+    meta: DocMeta
     body: str
     content_hash: str
 
@@ -233,6 +226,7 @@ class CorpusError:
 class Corpus:
     docs: tuple[CorpusDoc, ...]
     errors: tuple[CorpusError, ...]
+    skill_table: SkillTable = field(default_factory=SkillTable)
 
     def by_id(self) -> dict[str, CorpusDoc]:
         return {d.id: d for d in self.docs}
@@ -243,6 +237,21 @@ class Corpus:
     def case_studies(self) -> list[CaseStudyMeta]:
         return [d.meta for d in self.docs if isinstance(d.meta, CaseStudyMeta)]
 
+    def teams(self) -> list[TeamProfileMeta]:
+        return [d.meta for d in self.docs if isinstance(d.meta, TeamProfileMeta)]
+
+    def team(self, team_id: str) -> TeamProfileMeta | None:
+        return next((t for t in self.teams() if t.id == team_id), None)
+
+    @cached_property
+    def skills(self) -> SkillVocabulary:
+        """The role profiles' skill names with the aliases of ``skills.yaml`` (validated at load)."""
+        names = [s for r in self.roles() for s in r.skills_vocabulary]
+        try:
+            return SkillVocabulary.build(names, self.skill_table)
+        except AliasError:  # load_corpus reported it; a hand-built Corpus still gets the bare names
+            return SkillVocabulary.build(names, SkillTable())
+
     @property
     def content_hash(self) -> str:
         """One hash over every document: plans and eval runs record it."""
@@ -250,6 +259,8 @@ class Corpus:
         for d in sorted(self.docs, key=lambda d: d.id):
             h.update(d.id.encode())
             h.update(d.content_hash.encode())
+        if self.skill_table != SkillTable():
+            h.update(self.skill_table.model_dump_json().encode())
         return h.hexdigest()[:16]
 
     def urls(self) -> set[str]:
@@ -259,10 +270,11 @@ class Corpus:
             found.update(URL_RE.findall(d.body))
             if isinstance(d.meta, RoleProfileMeta):
                 found.update(r.url for r in d.meta.resources if r.url)
+            elif isinstance(d.meta, TeamProfileMeta):
+                found.update(r.url for r in d.meta.resources)
         return {u.rstrip(").,;") for u in found}
 
 
-URL_RE = re.compile(r"https?://[^\s)>\]\"']+")
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$", re.MULTILINE)
 
 
@@ -281,10 +293,25 @@ def split_sections(body: str, doc_title: str) -> list[Section]:
     return sections
 
 
+_FIELD_IN_MESSAGE = re.compile(r"^(?:Value error, )?([a-z_]+(?:\.[\w]+)*): (.+)$", re.DOTALL)
+
+
 def _error_field(err: ValidationError) -> tuple[str, str]:
+    """The field an error is about: pydantic's location, or the path a cross-field rule names in its message."""
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(front matter)"
-    return loc, first["msg"]
+    loc = ".".join(str(p) for p in first["loc"])
+    if not loc:
+        m = _FIELD_IN_MESSAGE.match(first["msg"])
+        if m:
+            return m.group(1), m.group(2)
+    return loc or "(front matter)", first["msg"]
+
+
+_MODELS: dict[str, type[DocMeta]] = {
+    "role_profile": RoleProfileMeta,
+    "case_study": CaseStudyMeta,
+    "team_profile": TeamProfileMeta,
+}
 
 
 def load_document(path: Path) -> CorpusDoc | CorpusError:
@@ -301,13 +328,9 @@ def load_document(path: Path) -> CorpusDoc | CorpusError:
     if not data:
         return CorpusError(path, "(front matter)", "missing YAML front matter")
     kind = data.get("kind")
-    model: type[RoleProfileMeta] | type[CaseStudyMeta]
-    if kind == "role_profile":
-        model = RoleProfileMeta
-    elif kind == "case_study":
-        model = CaseStudyMeta
-    else:
-        return CorpusError(path, "kind", f"must be 'role_profile' or 'case_study', got {kind!r}")
+    model = _MODELS.get(str(kind))
+    if model is None:
+        return CorpusError(path, "kind", f"must be one of {', '.join(map(repr, _MODELS))}, got {kind!r}")
     try:
         meta = model.model_validate(data)
     except ValidationError as exc:
@@ -325,6 +348,12 @@ def iter_paths(root: Path | str) -> Iterable[Path]:
 
 
 def load_corpus(root: Path | str) -> Corpus:
+    """Every valid document under ``root`` and an error for each invalid one (naming the file and field).
+
+    A team profile is checked against the rest of the corpus too (:func:`tailor.corpus.teams.team_problems`);
+    one that fails is left out, as an invalid document is.
+    """
+    root = Path(root)
     docs: list[CorpusDoc] = []
     errors: list[CorpusError] = []
     seen: dict[str, Path] = {}
@@ -337,7 +366,33 @@ def load_corpus(root: Path | str) -> Corpus:
         else:
             seen[result.id] = path
             docs.append(result)
-    return Corpus(tuple(docs), tuple(errors))
+    table_path = root / ALIASES_FILE
+    names = [s for d in docs if isinstance(d.meta, RoleProfileMeta) for s in d.meta.skills_vocabulary]
+    try:
+        table = load_skill_table(table_path)
+        SkillVocabulary.build(names, table)
+    except AliasError as exc:
+        errors.append(CorpusError(table_path, "(skills)", str(exc)))
+        table = SkillTable()
+    corpus = Corpus(tuple(docs), (), table)
+    teams = [(d.path, d.meta, d.body) for d in docs if isinstance(d.meta, TeamProfileMeta)]
+    bad = team_problems(teams, corpus.skills, corpus_hosts(docs))
+    errors.extend(CorpusError(path, fld, msg) for path, fld, msg in bad)
+    rejected = {path for path, _, _ in bad}
+    return Corpus(tuple(d for d in docs if d.path not in rejected), tuple(errors), table)
+
+
+def corpus_hosts(docs: Iterable[CorpusDoc]) -> set[str]:
+    """Hosts of the public documentation the role profiles and case studies link to."""
+    hosts: set[str] = set()
+    for d in docs:
+        if isinstance(d.meta, TeamProfileMeta):
+            continue
+        urls = URL_RE.findall(d.body)
+        if isinstance(d.meta, RoleProfileMeta):
+            urls += [r.url for r in d.meta.resources if r.url]
+        hosts.update(h for h in (urlparse(u.rstrip(").,;")).hostname for u in urls) if h)
+    return hosts
 
 
 def main(argv: list[str] | None = None) -> int:
