@@ -25,7 +25,7 @@ those prompts: a change to a title or to the task order invalidates ``evals/reco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tailor.corpus.documents import (
     SENIORITY_ORDER,
@@ -37,7 +37,10 @@ from tailor.corpus.documents import (
     RoleProfileMeta,
     Seniority,
 )
+from tailor.corpus.teams import TeamProfileMeta
 from tailor.pipeline.compose_tasks import LAST_WEEK, collect_tasks
+from tailor.pipeline.compose_team import TeamPlan, choose_support, team_policy
+from tailor.pipeline.fit import analyse
 from tailor.schema import (
     CheckIn,
     HireProfile,
@@ -189,11 +192,21 @@ class _Grounds:
         return self.role.expectations.get(band) if band else None
 
 
-def _choose_grounds(corpus: Corpus, hire: HireProfile, ranked: Sequence[str]) -> _Grounds:
-    """Choose the role profile, the policy's case study and the situational case for this hire."""
+def _choose_grounds(
+    corpus: Corpus, hire: HireProfile, ranked: Sequence[str], team: TeamProfileMeta | None = None
+) -> _Grounds:
+    """Choose the role profile, the policy's case study and the situational case for this hire.
+
+    The team's on-call rules adjust the policy in force (see :func:`team_policy`).
+    """
     role = pick_role_profile(corpus, hire.role_family, ranked)
     base_case, situational = pick_policy_cases(corpus, hire, ranked)
-    return _Grounds(role, base_case, situational, hire.seniority)
+    g = _Grounds(role, base_case, situational, hire.seniority)
+    policy = team_policy(g.policy, team, g.level)
+    if policy == g.policy:
+        return g
+    case = g.policy_case.model_copy(update={"policy": policy})
+    return replace(g, situational=case) if g.situational else replace(g, base_case=case)
 
 
 # =========================================================================== the rest of the plan
@@ -302,7 +315,7 @@ def _cited_sources(corpus: Corpus, retrieved: Sequence[SourceRef], tasks: Sequen
     return sources
 
 
-def _summary(hire: HireProfile, g: _Grounds) -> str:
+def _summary(hire: HireProfile, g: _Grounds, team: TeamProfileMeta | None) -> str:
     """The grounded summary: who the plan is for and which documents it follows (the model may rewrite it)."""
     situational_note = (
         f' It adapts that policy with "{g.situational.title}" because the background reads as '
@@ -310,8 +323,10 @@ def _summary(hire: HireProfile, g: _Grounds) -> str:
         if g.situational
         else ""
     )
+    joining = f" on the {team.team}" if team else ""
     return (
-        f"A 90-day plan for {_LEVEL_WORDS[g.level]} joining as {hire.role}, built from the {g.role.title} profile "
+        f"A 90-day plan for {_LEVEL_WORDS[g.level]} joining as {hire.role}{joining}, "
+        f"built from the {g.role.title} profile "
         f'and the seniority policy of the case study "{g.base_case.title}".{situational_note}'
     )
 
@@ -349,6 +364,7 @@ def compose(
     corpus: Corpus,
     hire: HireProfile,
     *,
+    team: TeamProfileMeta | None = None,
     retrieved: Sequence[SourceRef] = (),
     flags: Sequence[ReviewFlag] = (),
     model: str = "none",
@@ -357,25 +373,36 @@ def compose(
 ) -> Plan:
     """The grounded plan for ``hire``: every task, target and check-in from the corpus, none from a model.
 
+    ``team`` is the team the hire joins: its people, starter tasks, rituals and rotation go into the
+    plan, and the skill-gap analysis compares the hire with its stack (with none, with the role alone).
     ``retrieved`` ranks the documents retrieval found (it breaks ties between role profiles and
     situational cases, and heads the plan's sources); ``flags`` are carried into the plan for review.
     """
-    g = _choose_grounds(corpus, hire, [s.id for s in retrieved])
-    tasks = collect_tasks(g.role, g.cases, g.policy_case)
+    g = _choose_grounds(corpus, hire, [s.id for s in retrieved], team)
+    analysis = analyse(hire, g.role, team, g.level, corpus.skills)
+    support = choose_support(team, g.policy, hire, analysis.gaps)
+    tp = TeamPlan(team, g.role, hire, g.level, g.policy, analysis, corpus.skills, support=support)
+    tasks = tp.finish(collect_tasks(g.role, g.cases, g.policy_case, tp.add_tasks))
     check_ins = _check_ins(g)
+    who = tp.support_who()
     return Plan(
         hire=hire,
-        summary=_summary(hire, g),
+        summary=_summary(hire, g, team),
         rationale=_rationale(g),
         focus_areas=[],
-        support=Support(model=g.policy.support_model, who=g.policy.support_note[:300], note=None),
+        support=Support(
+            model=g.policy.support_model,
+            who=(who or g.policy.support_note)[:300],
+            note=g.policy.support_note if who else None,
+        ),
         targets=_targets(g.policy),
         phases=_build_phases(tasks, g.expectations),
-        relationships=_plan_relationships(g),
+        relationships=[*tp.relationships(), *_plan_relationships(g)],
         capabilities=_plan_capabilities(g),
         check_ins=check_ins,
         risks=_risks(g, check_ins),
         sources=_cited_sources(corpus, retrieved, tasks),
+        fit=tp.fit(),
         review_flags=list(flags),
         provenance=Provenance(
             model=model, prompt_version=prompt_version, corpus_hash=corpus.content_hash, engine_version=engine_version

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tailor.corpus.documents import CaseStudyMeta, Policy, RoleProfileMeta
 from tailor.schema import Task
@@ -27,7 +27,7 @@ _SHADOWS = re.compile(r"(?i)\b(?:shadow\w*|observe\w*)\b")
 _LEADS = re.compile(r"(?i)^(?:lead|facilitate|mentor|run)\b")
 
 
-def _week_of_day(day: int) -> int:
+def week_of_day(day: int) -> int:
     """The week a working day falls in (five working days a week), within the 90 days."""
     return max(1, min(LAST_WEEK, math.ceil(day / 5)))
 
@@ -36,7 +36,7 @@ def _norm(title: str) -> str:
     return re.sub(r"[^a-z ]", "", title.lower())
 
 
-class _TaskBook:
+class TaskBook:
     """Collects tasks, merging sources when two documents propose the same task."""
 
     def __init__(self) -> None:
@@ -45,15 +45,25 @@ class _TaskBook:
         self._by_title: dict[str, Task] = {}
 
     def add(
-        self, *, title: str, description: str, owner: str, due_week: int, success: str, sources: Sequence[str]
-    ) -> None:
+        self,
+        *,
+        title: str,
+        description: str,
+        owner: str,
+        due_week: int,
+        success: str,
+        sources: Sequence[str],
+        owner_name: str | None = None,
+        skills: Sequence[str] = (),
+    ) -> Task | None:
+        """Add a task; None when an earlier task has the same title (its sources then cite both)."""
         # Titles that differ only in case, digits or punctuation are the same task: keep the first
         # wording and cite every document that proposed it.
         key = _norm(title)
         existing = self._by_title.get(key)
         if existing is not None:
             existing.sources = sorted(set(existing.sources) | set(sources))
-            return
+            return None
         task_id = unique_slug(title, self._ids)
         self._ids.add(task_id)
         task = Task(
@@ -64,15 +74,18 @@ class _TaskBook:
             due_week=max(0, min(LAST_WEEK, due_week)),
             success_criteria=success,
             sources=list(dict.fromkeys(sources)),
+            owner_name=owner_name,
+            skills=list(skills),
         )
         self.tasks.append(task)
         self._by_title[key] = task
+        return task
 
     def has_keyword(self, *words: str) -> bool:
         return any(any(w in t.title.lower() for w in words) for t in self.tasks)
 
 
-def _add_milestone_tasks(book: _TaskBook, role: RoleProfileMeta, policy_case: CaseStudyMeta) -> None:
+def _add_milestone_tasks(book: TaskBook, role: RoleProfileMeta, policy_case: CaseStudyMeta) -> None:
     """First commit and first pull request, on the policy's days: the numbers a reviewer checks first."""
     policy, src = policy_case.policy, policy_case.id
     book.add(
@@ -80,7 +93,7 @@ def _add_milestone_tasks(book: _TaskBook, role: RoleProfileMeta, policy_case: Ca
         description=f"Get a small change merged by day {policy.first_commit_day}, following the {role.title} "
         f"team's normal review path, so that tooling and access are proven early.",
         owner="hire",
-        due_week=_week_of_day(policy.first_commit_day),
+        due_week=week_of_day(policy.first_commit_day),
         success=f"A merged commit by day {policy.first_commit_day}",
         sources=[src, role.id],
     )
@@ -88,13 +101,13 @@ def _add_milestone_tasks(book: _TaskBook, role: RoleProfileMeta, policy_case: Ca
         title="Open your first pull request",
         description=f"Open a reviewed pull request on real work by day {policy.first_pr_day}.",
         owner="hire",
-        due_week=_week_of_day(policy.first_pr_day),
+        due_week=week_of_day(policy.first_pr_day),
         success=f"A pull request reviewed and merged by day {policy.first_pr_day}",
         sources=[src],
     )
 
 
-def _add_case_study_tasks(book: _TaskBook, cases: Sequence[CaseStudyMeta]) -> None:
+def _add_case_study_tasks(book: TaskBook, cases: Sequence[CaseStudyMeta]) -> None:
     """The tasks that worked in the stories behind the policy, base case first, as the stories state them."""
     for case in cases:
         for t in case.tasks:
@@ -108,7 +121,7 @@ def _add_case_study_tasks(book: _TaskBook, cases: Sequence[CaseStudyMeta]) -> No
             )
 
 
-def _add_policy_duty_tasks(book: _TaskBook, role: RoleProfileMeta, policy_case: CaseStudyMeta) -> None:
+def _add_policy_duty_tasks(book: TaskBook, role: RoleProfileMeta, policy_case: CaseStudyMeta) -> None:
     """On-call and leadership tasks when the policy starts them within 90 days and no story already has one."""
     policy, src = policy_case.policy, policy_case.id
     if (
@@ -146,7 +159,7 @@ def _ownership_week(resp_index: int, primary: bool, productivity_week: int) -> i
     return min(LAST_WEEK, base + 2 + resp_index)
 
 
-def _add_responsibility_tasks(book: _TaskBook, role: RoleProfileMeta, policy: Policy) -> None:
+def _add_responsibility_tasks(book: TaskBook, role: RoleProfileMeta, policy: Policy) -> None:
     """For each responsibility of the role: shadow its owner (when the profile says to), then own it."""
     for i, resp in enumerate(role.responsibilities):
         # Shadowing is staggered: two responsibilities start in the same week, the next two a week later.
@@ -179,7 +192,7 @@ def _add_responsibility_tasks(book: _TaskBook, role: RoleProfileMeta, policy: Po
         )
 
 
-def _add_relationship_tasks(book: _TaskBook, role: RoleProfileMeta) -> None:
+def _add_relationship_tasks(book: TaskBook, role: RoleProfileMeta) -> None:
     """A first meeting with each person the role works with, by the week the profile names."""
     for rel in role.relationships:
         book.add(
@@ -192,7 +205,7 @@ def _add_relationship_tasks(book: _TaskBook, role: RoleProfileMeta) -> None:
         )
 
 
-def _add_artifact_tasks(book: _TaskBook, role: RoleProfileMeta) -> None:
+def _add_artifact_tasks(book: TaskBook, role: RoleProfileMeta) -> None:
     """Review each artifact the role owns, one a week from week 2, so reading is spread out."""
     for j, art in enumerate(role.artifacts):
         book.add(
@@ -206,7 +219,7 @@ def _add_artifact_tasks(book: _TaskBook, role: RoleProfileMeta) -> None:
         )
 
 
-def _apply_policy_weeks(book: _TaskBook, on_call_week: int | None, leadership_week: int | None) -> None:
+def _apply_policy_weeks(book: TaskBook, on_call_week: int | None, leadership_week: int | None) -> None:
     """The policy in force wins over the weeks a story's own tasks carry.
 
     A situational case adapts the base policy (a hire back from a career break joins on-call later
@@ -228,19 +241,27 @@ def _apply_policy_weeks(book: _TaskBook, on_call_week: int | None, leadership_we
     book.tasks = kept
 
 
-def collect_tasks(role: RoleProfileMeta, cases: Sequence[CaseStudyMeta], policy_case: CaseStudyMeta) -> list[Task]:
+def collect_tasks(
+    role: RoleProfileMeta,
+    cases: Sequence[CaseStudyMeta],
+    policy_case: CaseStudyMeta,
+    team_tasks: Callable[[TaskBook], None] | None = None,
+) -> list[Task]:
     """Every task of the plan, in the order that fixes their ids, at the weeks the policy allows.
 
     ``cases`` are the stories behind the plan (the base case, then a situational one);
-    ``policy_case`` is the one whose policy is in force.
+    ``policy_case`` is the one whose policy is in force. ``team_tasks`` adds the team's tasks
+    (:mod:`tailor.pipeline.compose_team`) after the corpus's own, so those keep their ids.
     """
     policy = policy_case.policy
-    book = _TaskBook()
+    book = TaskBook()
     _add_milestone_tasks(book, role, policy_case)
     _add_case_study_tasks(book, cases)
     _add_policy_duty_tasks(book, role, policy_case)
     _add_responsibility_tasks(book, role, policy)
     _add_relationship_tasks(book, role)
     _add_artifact_tasks(book, role)
+    if team_tasks is not None:
+        team_tasks(book)
     _apply_policy_weeks(book, policy.on_call_week, policy.first_leadership_week)
     return book.tasks

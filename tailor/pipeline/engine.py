@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from tailor import __version__
 from tailor.config import Settings, get_settings
-from tailor.corpus.documents import URL_RE, Corpus, load_corpus
+from tailor.corpus.documents import URL_RE, Corpus, TeamProfileMeta, load_corpus
 from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
 from tailor.models.cached import CachedModel
 from tailor.models.caller import ModelCaller
@@ -41,6 +41,7 @@ from tailor.pipeline.personalise import (
     TailorContext,
     apply_rewrites,
     apply_summary,
+    fit_line,
     flag_failure,
     pick_tasks_to_tailor,
     policy_line,
@@ -49,6 +50,7 @@ from tailor.pipeline.personalise import (
     skill_candidates,
     summary_model,
 )
+from tailor.pipeline.privacy import PeopleMask
 from tailor.pipeline.prompts import prompt_set_version, render
 from tailor.pipeline.result import DraftDone, DraftResult, DraftRun
 from tailor.pipeline.validate import plan_problems
@@ -101,6 +103,16 @@ class Engine:
         if load_model and llm.is_local_model(self.settings.model):
             llm.load_local_model(llm.local_model_name(self.settings.model), self.settings)
 
+    def team(self, team_id: str | None) -> TeamProfileMeta | None:
+        """The team profile ``team_id`` names; BadInput naming the valid ids when the corpus has none by it."""
+        if not team_id:
+            return None
+        team = self.corpus.team(team_id)
+        if team is None:
+            known = ", ".join(t.id for t in self.corpus.teams()) or "none"
+            raise BadInput(f"no team profile {team_id!r} in the corpus; the teams are: {known}")
+        return team
+
     def _index_or_none(self) -> Any:
         with self._index_lock:
             if self._index is None:
@@ -125,6 +137,8 @@ class Engine:
         """One model call; any failure becomes an outcome with its reason (the plan keeps its grounded text)."""
         from tailor.models.llm import is_local_model
 
+        if run.mask:
+            messages = [{**m, "content": run.mask.hide(m["content"])} for m in messages]
         run.prompts.append(messages)
         run.model_calls += 1
         if run.crashed is not None:
@@ -178,10 +192,15 @@ class Engine:
                 f"the background is {len(request.background):,} characters; the limit is "
                 f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
             )
+        run.team = self.team(request.team)
         ruled = read_profile(request, self.vocab, self.allowed_urls)
         redaction = ruled.redaction
         private = self._is_private(model)
-        model_text = redaction.text if (not private or self.settings.redact_for_local) else ruled.text
+        redacting = not private or self.settings.redact_for_local
+        model_text = redaction.text if redacting else ruled.text
+        if redacting and run.team is not None:
+            team = run.team
+            run.mask = PeopleMask([(team.manager.name, team.manager.role), *((m.name, m.role) for m in team.members)])
         run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
         yield event(
             "redacted",
@@ -214,6 +233,8 @@ class Engine:
             # 4. tailor, in small calls
             yield from self._tailor_summary(plan, hire, model, run, event)
             yield from self._tailor_tasks(plan, hire, model, run, event)
+            if run.mask:
+                _restore_names(plan, run.mask)
 
         finally:
             if ticket is not None:
@@ -331,6 +352,7 @@ class Engine:
         plan = compose(
             self.corpus,
             hire,
+            team=run.team,
             retrieved=sources,
             flags=flags,
             model=model,
@@ -375,7 +397,9 @@ class Engine:
     ) -> Iterator[ProgressEvent]:
         t0 = time.perf_counter()
         skills = hire.skills[:SUMMARY_SKILLS]
-        messages = render("summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan))
+        messages = render(
+            "summary", self.settings.prompts_dir, hire=hire, skills=skills, policy=policy_line(plan), fit=fit_line(plan)
+        )
         ctx = TailorContext(self.allowed_urls, _instructions(messages))
         outcome = self._call(run, model, summary_model(skills, ctx), messages, 200)
         run.time_call("tailor.summary", t0, outcome)
@@ -431,6 +455,15 @@ class Engine:
             run.fallbacks.append("tasks: grounded text")
             flag_failure(plan, "tasks", asked, outcome.error or "model failed")
             yield event("warning", f"tasks not tailored: {outcome.error}", detail={"section": "tasks"})
+
+
+def _restore_names(plan: Plan, mask: PeopleMask) -> None:
+    """Put colleagues' names back where a masked prompt's answer used their roles."""
+    plan.summary = mask.restore(plan.summary)
+    plan.focus_areas = [mask.restore(f) for f in plan.focus_areas]
+    for task in plan.all_tasks():
+        if task.tailored:
+            task.description = mask.restore(task.description)
 
 
 def _instructions(messages: list[dict[str, str]]) -> list[str]:

@@ -17,6 +17,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from tailor.corpus.documents import SENIORITY_ORDER, Corpus, RoleFamily, RoleProfileMeta, Seniority, Situation
+from tailor.corpus.skills import SkillVocabulary
 from tailor.errors import BadInput
 from tailor.pipeline.privacy import Redaction, redact
 from tailor.schema import DraftRequest, HireProfile, ReviewFlag
@@ -129,16 +130,16 @@ class Vocabulary:
     """Role aliases and skills drawn from the corpus role profiles."""
 
     roles: Sequence[RoleProfileMeta]
-    skills: dict[str, str] = field(default_factory=dict)  # lowercase -> canonical spelling
+    words: SkillVocabulary = field(default_factory=lambda: SkillVocabulary(()))
 
     @classmethod
     def from_corpus(cls, corpus: Corpus) -> Vocabulary:
-        roles = corpus.roles()
-        skills: dict[str, str] = {}
-        for r in roles:
-            for s in r.skills_vocabulary:
-                skills.setdefault(s.lower(), s)
-        return cls(roles=roles, skills=skills)
+        return cls(roles=corpus.roles(), words=corpus.skills)
+
+    @property
+    def skills(self) -> dict[str, str]:
+        """lowercase -> canonical spelling of every canonical skill name."""
+        return {n.lower(): n for n in self.words.canonical_names}
 
 
 def normalise_text(text: str) -> str:
@@ -171,6 +172,13 @@ _TITLE_WORDS = (
     r"director|ingeniera?|desarrollador[a]?|d[ée]veloppeu(?:r|se))\b|(?:ingenieur|entwickler)(?:in)?\b)"
 )
 _HEAD_LINES = 8  # a résumé states the current title at the top
+# "Joins as Senior Data Engineer", "Se incorpora como …", "Kommt als … zu uns", "Rejoint l'équipe en tant que …":
+# the role the hire is hired into is the title to plan for, wherever the text states it.
+_JOINS_AS = re.compile(
+    r"(?i)\b(?:joins?|joining|hired|starts?|starting|comes on board|se incorpora|incorporándose|entra|kommt|"
+    r"wechselt|tritt|rejoint|rejoindra|arrive)\b[^.\n]{0,40}?\b(?:as|como|als|en tant que|comme)\s+"
+    r"(?:an?\s+|una?\s+|el\s+|la\s+|un\s+|une\s+)?([^.\n;,(]{3,80})"
+)
 _AMBITION = re.compile(r"(?i)\b(aspir|want|hope|goal|looking to|ambition|next step|become)\w*")
 
 
@@ -184,8 +192,15 @@ def _current_title(text: str) -> str | None:
     labelled = _LABELLED_TITLE.search(head)
     if labelled:
         return labelled.group(1).strip()[:120]
+    for joins in _JOINS_AS.finditer(text):
+        title = re.split(r"\s+(?:at|en|bei|in|on|chez|to|zu)\s+", joins.group(1).strip())[0]
+        if re.search(_TITLE_WORDS, title) and not _AMBITION.search(joins.group(0)):
+            return title.strip()[:120]
     for line in text.splitlines()[:_HEAD_LINES]:
         line = line.strip(" -*#\t")
+        if len(line) > 120:
+            # One paragraph: "Senior Backend Engineer, 9 years of …" states the title in its first clause.
+            line = re.split(r"[.;:]\s|,\s", line, maxsplit=1)[0]
         if not line or len(line) > 120 or _AMBITION.search(line):
             continue
         if re.search(_TITLE_WORDS, line):
@@ -236,14 +251,8 @@ def read_years(text: str, today: date | None = None) -> float | None:
 
 
 def _match_skills(text: str, vocab: Vocabulary) -> list[str]:
-    found: list[tuple[int, str]] = []
-    lowered = text.lower()
-    for key, canonical in vocab.skills.items():
-        pattern = rf"(?<![\w+#]){re.escape(key)}(?![\w+#])"
-        m = re.search(pattern, lowered)
-        if m:
-            found.append((m.start(), canonical))
-    return [s for _, s in sorted(found)]
+    """The corpus skills the text names, by any known spelling ("Postgres" is PostgreSQL), in order."""
+    return vocab.words.find(text)
 
 
 def _match_role(
@@ -327,97 +336,23 @@ def resolve_profile(
     redacted_text: str,
     vocab: Vocabulary,
 ) -> IntakeResult:
-    """Combine rules, model and overrides. Precedence: manager override > rules > model > defaults."""
+    """Combine overrides, rules and the model. Precedence: manager override > rules > model > defaults.
+
+    What the rules read with certainty (a title word, stated years, a role from the title) is
+    final: the model only fills what the rules left open, and where its reading disagrees with
+    the rules' the rules stand and the disagreement becomes a review flag, never a silent change.
+    """
     flags: list[ReviewFlag] = []
-
-    years = request.years_experience
-    if years is None:
-        years = rules.years
-        if years is None and model is not None:
-            years = model.years_experience
-            flags.append(ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm"))
-    years = float(years or 0)
-
-    seniority: Seniority
-    if request.seniority:
-        seniority = request.seniority
-    else:
-        title_level = rules.title_seniority
-        years_level = seniority_from_years(years) if (rules.years is not None or request.years_experience) else None
-        if title_level is None and model is not None and rules.title is None:
-            title_level = model.seniority
-        if title_level is None:
-            title_level = years_level or "mid"
-            flags.append(
-                ReviewFlag(field="hire.seniority", reason=f"no seniority word in the title; inferred {title_level}")
-            )
-        seniority = title_level
-        if years_level and title_level not in ("intern", "manager", "director"):
-            gap = _level_index(title_level) - _level_index(years_level)
-            if gap >= 2:
-                seniority = SENIORITY_ORDER[_level_index(years_level) + 1]
-                flags.append(
-                    ReviewFlag(
-                        field="hire.seniority",
-                        reason=(
-                            f"the title says {title_level} but the text gives {years:g} years of experience; "
-                            f"planned as {seniority}. Confirm the level."
-                        ),
-                    )
-                )
-            elif gap <= -2 and title_level in ("junior", "mid"):
-                flags.append(
-                    ReviewFlag(
-                        field="hire.seniority",
-                        reason=f"{years:g} years of experience but the title says {title_level}; kept the title",
-                    )
-                )
-
-    family = request.role_family or rules.role_family
-    if family is None:
-        family = "backend"
-        flags.append(
-            ReviewFlag(
-                field="hire.role_family",
-                reason="the corpus has no role profile that matches this background; "
-                "planned against the backend profile. Pick the right role.",
-            )
-        )
-    elif (
-        request.role_family is None
-        and seniority not in ("manager", "director")
-        and (rules.role_evidence or "").startswith("skills overlap")
-    ):
-        # A title the corpus does not know (a technical writer, a designer), or none at all,
-        # would otherwise be planned as whichever profile shares the most skills, silently.
-        flags.append(
-            ReviewFlag(
-                field="hire.role_family",
-                reason=f"the current title matches no role profile in the corpus; planned as {family} "
-                "by skill overlap. Confirm the role or pick another.",
-            )
-        )
-    if seniority in ("manager", "director") and request.role_family is None:
-        family = "management"
-
-    skills = list(request.skills) if request.skills is not None else list(rules.skills)
-    if request.skills is None and model is not None:
-        known = {s.lower() for s in skills}
-        for s in model.skills:
-            canonical = vocab.skills.get(s.lower())
-            # A skill the model names counts only if the text names it too: small models invent.
-            if s.lower() not in known and re.search(rf"(?i)(?<!\w){re.escape(s)}(?!\w)", redacted_text):
-                skills.append(canonical or s)
-                known.add(s.lower())
-    skills = skills[:20]
-
+    years = _resolve_years(request, rules, model, flags)
+    seniority = _resolve_seniority(request, rules, model, years, flags)
+    family = _resolve_family(request, rules, seniority, flags)
+    skills = _resolve_skills(request, rules, model, redacted_text, vocab)
     role_title = request.role or rules.title or (model.current_title if model else None)
     if not role_title:
         role_title = f"{seniority.title()} {family} engineer"
     summary = model.summary if model is not None else _fallback_summary(seniority, family, years, skills)
     if model is None:
         flags.append(ReviewFlag(field="hire.summary", reason="written from rules; the model did not summarise"))
-
     profile = HireProfile(
         name=request.name,
         role=role_title[:300],
@@ -430,6 +365,153 @@ def resolve_profile(
         start_date=request.start_date,
     )
     return IntakeResult(profile=profile, flags=flags, rules=rules)
+
+
+def _resolve_years(
+    request: DraftRequest, rules: RuleReading, model: ModelReading | None, flags: list[ReviewFlag]
+) -> float:
+    if request.years_experience is not None:
+        return float(request.years_experience)
+    if rules.years is not None:
+        if model is not None and abs(model.years_experience - rules.years) >= 2:
+            flags.append(
+                ReviewFlag(
+                    field="hire.years_experience",
+                    reason=f"the text states {rules.years:g} years; the model read {model.years_experience:g}. "
+                    f"Kept {rules.years:g}.",
+                )
+            )
+        return float(rules.years)
+    if model is not None:
+        flags.append(ReviewFlag(field="hire.years_experience", reason="years read by the model only; confirm"))
+        return float(model.years_experience)
+    return 0.0
+
+
+def _resolve_seniority(
+    request: DraftRequest, rules: RuleReading, model: ModelReading | None, years: float, flags: list[ReviewFlag]
+) -> Seniority:
+    """The level: the override, else the title word (checked against the years), else the years, else the model."""
+    if request.seniority:
+        return request.seniority
+    stated_years = rules.years is not None or request.years_experience is not None
+    years_level = seniority_from_years(years) if stated_years else None
+    title_level = rules.title_seniority
+    if title_level is None:
+        return _level_without_title_word(rules, model, years, years_level, flags)
+    if model is not None and model.seniority != title_level:
+        flags.append(
+            ReviewFlag(
+                field="hire.seniority",
+                reason=f"the title {rules.title!r} says {title_level}; the model read {model.seniority}. "
+                f"Kept {title_level}.",
+            )
+        )
+    if years_level is None or title_level in ("intern", "manager", "director"):
+        return title_level
+    gap = _level_index(title_level) - _level_index(years_level)
+    if gap >= 2:
+        planned = SENIORITY_ORDER[_level_index(years_level) + 1]
+        flags.append(
+            ReviewFlag(
+                field="hire.seniority",
+                reason=f"the title says {title_level} but the text gives {years:g} years of experience; "
+                f"planned as {planned}. Confirm the level.",
+            )
+        )
+        return planned
+    if gap <= -2 and title_level in ("junior", "mid"):
+        flags.append(
+            ReviewFlag(
+                field="hire.seniority",
+                reason=f"{years:g} years of experience but the title says {title_level}; kept the title",
+            )
+        )
+    return title_level
+
+
+def _level_without_title_word(
+    rules: RuleReading,
+    model: ModelReading | None,
+    years: float,
+    years_level: Seniority | None,
+    flags: list[ReviewFlag],
+) -> Seniority:
+    """No seniority word in the title: stated years decide; the model may fill in only when nothing is stated.
+
+    A model level far from what the years say is the small model misreading (measured: a 6-year
+    data engineer read as an intern), so the years stand and the disagreement is flagged.
+    """
+    where = f"the title {rules.title!r} has no seniority word" if rules.title else "no current title found"
+    if years_level is not None:
+        if model is not None and abs(_level_index(model.seniority) - _level_index(years_level)) >= 2:
+            flags.append(
+                ReviewFlag(
+                    field="hire.seniority",
+                    reason=f"{where}; the model read {model.seniority}, but {years:g} years of experience "
+                    f"read as {years_level}. Planned as {years_level}; confirm the level.",
+                )
+            )
+        else:
+            flags.append(
+                ReviewFlag(field="hire.seniority", reason=f"{where}; planned as {years_level} from {years:g} years")
+            )
+        return years_level
+    if model is not None and rules.title is None:
+        flags.append(
+            ReviewFlag(field="hire.seniority", reason=f"{where}; the model read {model.seniority}. Confirm the level.")
+        )
+        return model.seniority
+    flags.append(ReviewFlag(field="hire.seniority", reason=f"{where} and no years stated; planned as mid"))
+    return "mid"
+
+
+def _resolve_family(
+    request: DraftRequest, rules: RuleReading, seniority: Seniority, flags: list[ReviewFlag]
+) -> RoleFamily:
+    if request.role_family is not None:
+        return request.role_family
+    if seniority in ("manager", "director"):
+        return "management"
+    family = rules.role_family
+    if family is None:
+        flags.append(
+            ReviewFlag(
+                field="hire.role_family",
+                reason="the corpus has no role profile that matches this background; "
+                "planned against the backend profile. Pick the right role.",
+            )
+        )
+        return "backend"
+    if (rules.role_evidence or "").startswith("skills overlap"):
+        # A title the corpus does not know (a technical writer, a designer), or none at all,
+        # would otherwise be planned as whichever profile shares the most skills, silently.
+        flags.append(
+            ReviewFlag(
+                field="hire.role_family",
+                reason=f"the current title matches no role profile in the corpus; planned as {family} "
+                "by skill overlap. Confirm the role or pick another.",
+            )
+        )
+    return family
+
+
+def _resolve_skills(
+    request: DraftRequest, rules: RuleReading, model: ModelReading | None, redacted_text: str, vocab: Vocabulary
+) -> list[str]:
+    """The manager's list (canonical spellings), else the rules', plus model skills the text really names."""
+    if request.skills is not None:
+        return vocab.words.normalise(request.skills)[:20]
+    skills = list(rules.skills)
+    if model is not None:
+        known = {s.lower() for s in skills}
+        for s in model.skills:
+            canonical = vocab.words.canonical(s) or s
+            # A skill the model names counts only if the text names it too: small models invent.
+            if canonical.lower() not in known and re.search(rf"(?i)(?<!\w){re.escape(s)}(?!\w)", redacted_text):
+                skills.append(canonical)
+                known.add(canonical.lower())
+    return skills[:20]
 
 
 def _fallback_summary(seniority: str, family: str, years: float, skills: list[str]) -> str:

@@ -246,12 +246,17 @@ class TaskRewritesBase(BaseModel):
 
 
 def pick_tasks_to_tailor(plan: Plan, limit: int) -> list[Task]:
-    """The hire's own work in days 1-90, ownership first: where personal skills matter most."""
+    """The hire's own work in days 1-90: the team's starter and stretch tasks (chosen for the hire's
+    skills), then learning and ownership: where personal skills matter most."""
     candidates = [t for t in plan.all_tasks() if t.owner == "hire" and t.due_week >= 1]
+    starters = {t.id for t in candidates if t.skills and not t.tailored}
+    learning = {g.task_id for g in plan.fit.gaps}
 
     def rank(t: Task) -> tuple[int, int]:
         title = t.title.lower()
-        if title.startswith("take ownership"):
+        if t.id in starters:
+            return (-1, t.due_week)
+        if t.id in learning or title.startswith("take ownership"):
             return (0, t.due_week)
         if title.startswith(("meet the", "review the", "shadow the")):
             return (2, t.due_week)
@@ -272,6 +277,19 @@ def policy_line(plan: Plan) -> str:
             else "no leadership work in 90 days"
         )
     )
+
+
+def fit_line(plan: Plan, limit: int = 3) -> str:
+    """The fit section in one line for the summary prompt: the team, strengths, gaps. No names."""
+    fit = plan.fit
+    parts = []
+    if fit.team is not None:
+        parts.append(f"joins the {fit.team.name}")
+    if fit.strengths:
+        parts.append("strengths to use: " + ", ".join(s.skill for s in fit.strengths[:limit]))
+    if fit.gaps:
+        parts.append("to learn: " + ", ".join(g.skill for g in fit.gaps[:limit]))
+    return "; ".join(parts) or "no team chosen"
 
 
 def apply_summary(plan: Plan, value: BaseModel) -> None:

@@ -122,3 +122,42 @@ def find_personal_data(text: str) -> list[str]:
             found.append(label)
             break
     return found
+
+
+class PeopleMask:
+    """Colleagues' names swapped for their roles in prompts, and swapped back in the answers.
+
+    Team members' names are personal data too: a prompt to a hosted model says "the team's Staff
+    Backend Engineer", and the composer's text keeps the name. Two people with one title get a
+    number ("the team's Backend Engineer 2") so the way back is unambiguous.
+    """
+
+    def __init__(self, people: Iterable[tuple[str, str]]) -> None:
+        self.pairs: list[tuple[str, str]] = []
+        seen: Counter[str] = Counter()
+        for name, role in people:
+            seen[role] += 1
+            stand_in = f"the team's {role}" + (f" {seen[role]}" if seen[role] > 1 else "")
+            self.pairs.append((name, stand_in))
+        # longest first, so "Ana Li" never eats part of "Ana Lima"; first names after full names
+        self._hide = sorted(
+            [(re.compile(rf"\b{re.escape(n)}\b"), s) for n, s in self.pairs]
+            + [(re.compile(rf"\b{re.escape(n.split()[0])}\b"), s) for n, s in self.pairs if len(n.split()) > 1],
+            key=lambda p: -len(p[0].pattern),
+        )
+        self._restore = sorted(
+            ((re.compile(re.escape(s) + r"(?!\s?\d)"), n) for n, s in self.pairs), key=lambda p: -len(p[0].pattern)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def hide(self, text: str) -> str:
+        for pattern, stand_in in self._hide:
+            text = pattern.sub(stand_in, text)
+        return text
+
+    def restore(self, text: str) -> str:
+        for pattern, name in self._restore:
+            text = pattern.sub(name, text)
+        return text

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, computed_field
 
+from tailor.corpus.teams import TeamProfileMeta
 from tailor.pipeline.personalise import CallOutcome
+from tailor.pipeline.privacy import PeopleMask
 from tailor.schema import Plan, ProgressEvent, StepTiming
 
 
@@ -55,6 +57,10 @@ class DraftRun:
     model_calls: int = 0
     crashed: str | None = None
     """Set when the local model crashed: the rest of this draft keeps its grounded text."""
+    team: TeamProfileMeta | None = None
+    """The team the hire joins (``DraftRequest.team``), if the manager chose one."""
+    mask: PeopleMask | None = None
+    """Set when prompts go to a model that must not see colleagues' names."""
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started

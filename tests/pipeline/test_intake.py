@@ -144,3 +144,62 @@ def test_rules_never_crash(text: str) -> None:
     read_rules(text, VOCAB)
     with contextlib.suppress(BadInput):
         normalise_text(text)
+
+
+# --------------------------------------------------------------------------- the rules' certain fields are final
+NAME_LINE_SENIOR = """Jordan Reyes — jordan.reyes@example.com — +1 415 555 0199
+Senior Backend Engineer, 9 years. Built payment APIs in Go and PostgreSQL, owned Kafka consumers."""
+SPANISH_SENIOR = (
+    "Lucía Fernández. Ingeniera de datos con 6 años de experiencia en pipelines con Spark, Airflow y dbt "
+    "sobre Snowflake. Ha liderado la migración de un data warehouse a la nube. Se incorpora como Senior Data Engineer."
+)
+ONE_PARAGRAPH = (
+    "Senior backend engineer, 9 years of experience with Go, PostgreSQL and Kafka at a payments company, "
+    "where she led the REST to gRPC migration."
+)
+
+
+def _intern(title: str = "Intern", years: float = 0) -> ModelReading:
+    return ModelReading(
+        current_title=title, seniority="intern", years_experience=years, skills=[], summary="An intern who is new."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "family"),
+    [(NAME_LINE_SENIOR, "senior", "backend"), (SPANISH_SENIOR, "senior", "data"), (ONE_PARAGRAPH, "senior", "backend")],
+)
+def test_the_rules_read_these_shapes_with_certainty(text: str, level: str, family: str) -> None:
+    rules = read_rules(normalise_text(text), VOCAB)
+    assert (rules.title_seniority, rules.role_family, rules.certain) == (level, family, True)
+
+
+@pytest.mark.parametrize("text", [NAME_LINE_SENIOR, SPANISH_SENIOR])
+def test_a_model_that_reads_an_intern_never_downgrades_a_senior(text: str) -> None:
+    rules = read_rules(normalise_text(text), VOCAB)
+    read = resolve_profile(DraftRequest(background=text), rules, _intern(), text, VOCAB)
+    assert read.profile.seniority == "senior"
+    assert any("the model read intern" in f.reason and f.field == "hire.seniority" for f in read.flags)
+
+
+def test_without_a_title_word_stated_years_stand_against_the_model_and_the_disagreement_is_flagged() -> None:
+    text = "Data engineer who has spent 6 years building pipelines with dbt, Airflow and Snowflake for retailers."
+    rules = read_rules(normalise_text(text), VOCAB)
+    assert rules.title_seniority is None and rules.years == 6
+    read = resolve_profile(DraftRequest(background=text), rules, _intern(years=6), text, VOCAB)
+    assert read.profile.seniority == "senior"
+    assert any("the model read intern" in f.reason for f in read.flags)
+
+
+def test_the_model_fills_the_level_only_when_the_rules_have_nothing() -> None:
+    text = "Builds internal tools in Python and Django for a logistics company; enjoys pairing and code review."
+    rules = read_rules(normalise_text(text), VOCAB)
+    assert rules.title is None and rules.years is None
+    read = resolve_profile(DraftRequest(background=text), rules, _intern(), text, VOCAB)
+    assert read.profile.seniority == "intern"
+    assert any(f.field == "hire.seniority" and "Confirm the level" in f.reason for f in read.flags)
+
+
+def test_skill_aliases_are_read_as_the_corpus_spelling() -> None:
+    rules = read_rules(normalise_text("Backend developer, 5 years: Postgres, k8s and golang; ready to go live."), VOCAB)
+    assert rules.skills == ["PostgreSQL", "Kubernetes", "Go"]
