@@ -1,10 +1,11 @@
-"""Corpus (admins): browse, add or edit documents with front-matter validation, re-ingest, promote plans."""
+"""Corpus (admins): browse documents and teams, add or edit them with the ingest checks, re-ingest, promote plans."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from tailor.corpus.writer import CORPUS_FOLDERS, check_document, new_document_text, save_document
+from tailor.corpus.writer import CORPUS_FOLDERS, DocKind, check_document, new_document_text, save_document
+from tailor.web.corpus_page import teams_frame
 from tailor.web.errors import guard
 from tailor.web.services import current_corpus, index, services
 from tailor.web.session import flash, require_user
@@ -18,8 +19,8 @@ corpus_dir = svc.settings.corpus_dir
 
 st.title("Corpus")
 st.caption(
-    "Role profiles and onboarding case studies: Markdown for people, YAML front matter for the planner. "
-    "Every plan is grounded in these documents; re-ingest after a change so retrieval sees it."
+    "Role profiles, onboarding case studies and team profiles: Markdown for people, YAML front matter for "
+    "the planner. Every plan is grounded in these documents; re-ingest after a change so retrieval sees it."
 )
 corpus = current_corpus()
 if corpus.errors:
@@ -36,9 +37,13 @@ browse, edit, ingest, promote = st.tabs(["Browse", "Add or edit", "Re-ingest", "
 # --------------------------------------------------------------------------- browse
 with browse:
     frame = corpus_frame(corpus, corpus_dir)
-    kind_filter = st.segmented_control("Show", ["all", "role profile", "case study"], default="all", key="co_kind")
+    kind_filter = st.segmented_control(
+        "Show", ["all", "role profile", "case study", "team profile"], default="all", key="co_kind"
+    )
     shown = frame if kind_filter in (None, "all") else frame[frame["kind"] == kind_filter]
     st.dataframe(shown, hide_index=True)
+    st.markdown("**Teams** · who a hire joins: the manager, the role families the team hires, its buddies")
+    st.dataframe(teams_frame(corpus), hide_index=True, key="co_teams")
     docs = corpus.by_id()
     if docs:
         pick = st.selectbox("Read", sorted(docs), key="co_read", format_func=lambda i: f"{i} · {docs[i].meta.title}")
@@ -53,29 +58,33 @@ with browse:
                 st.markdown(doc.body)
 
 # --------------------------------------------------------------------------- add or edit
-NEW_ROLE, NEW_CASE = "(new role profile)", "(new case study)"
+# Each "new" choice starts from a copy of a document of its kind (kind, id, file name).
+NEW_DOCS: dict[str, tuple[DocKind, str]] = {
+    "(new role profile)": ("role_profile", "role-new-role"),
+    "(new case study)": ("case_study", "case-new-story"),
+    "(new team profile)": ("team_profile", "team-new-team"),
+}
 
 
 with edit:
     st.caption(
-        "Edit the whole file. **Validate** checks the front matter exactly as ingest will; **Save** writes "
-        "only into the corpus folder (roles/ or case-studies/, by kind), under a plain `.md` name that "
-        "matches the document id."
+        "Edit the whole file. **Validate** checks it exactly as ingest will (for a team profile also against "
+        "the rest of the corpus: canonical skill names, a person on one team, links on allowed hosts); "
+        "**Save** writes only into the corpus folder (roles/, case-studies/ or teams/, by kind), under a "
+        "plain `.md` name that matches the document id. A new team starts as a copy of another: give it "
+        "its own people and starter tasks."
     )
-    choice = st.selectbox("Document", [NEW_ROLE, NEW_CASE, *sorted(corpus.by_id())], key="co_edit_pick")
-    if choice == NEW_ROLE:
-        initial, default_name = new_document_text(corpus, "role_profile", "role-new-role"), "role-new-role.md"
-    elif choice == NEW_CASE:
-        initial, default_name = new_document_text(corpus, "case_study", "case-new-story"), "case-new-story.md"
+    choice = st.selectbox("Document", [*NEW_DOCS, *sorted(corpus.by_id())], key="co_edit_pick")
+    if choice in NEW_DOCS:
+        new_kind, new_id = NEW_DOCS[choice]
+        initial, default_name = new_document_text(corpus, new_kind, new_id), f"{new_id}.md"
     else:
         existing = corpus.by_id()[choice]
         initial, default_name = existing.path.read_text(encoding="utf-8"), existing.path.name
     text = st.text_area("Markdown with YAML front matter", value=initial, height=460, key=f"co_text_{choice}")
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     filename = c1.text_input("File name", value=default_name, key=f"co_name_{choice}")
-    overwrite = c2.checkbox(
-        "Replace it if it exists", value=choice not in (NEW_ROLE, NEW_CASE), key=f"co_over_{choice}"
-    )
+    overwrite = c2.checkbox("Replace it if it exists", value=choice not in NEW_DOCS, key=f"co_over_{choice}")
     if c3.button("Validate", icon=":material/fact_check:", key="co_validate"):
         with guard("validating the document") as ok:
             checked = check_document(corpus_dir, filename, text)

@@ -12,10 +12,12 @@ from rich.table import Table
 
 from tailor.config import get_settings
 from tailor.corpus.documents import SENIORITY_ORDER, Corpus, RoleFamily, load_corpus
+from tailor.corpus.writer import DOC_KINDS
 from tailor.errors import BadInput, TailorError
 
-_KINDS = ("role_profile", "case_study")
-# tailor.corpus.documents is cheap to import (no chromadb), so the choices come from the one definition.
+# tailor.corpus.documents and .writer are cheap to import (no chromadb), so the choices come from
+# the one definition.
+_KINDS: tuple[str, ...] = DOC_KINDS
 _ROLES: tuple[str, ...] = get_args(RoleFamily)
 _LEVELS: tuple[str, ...] = SENIORITY_ORDER
 
@@ -144,10 +146,12 @@ def add(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a document of the same name.")] = False,
     corpus_dir: CorpusOpt = None,
 ) -> None:
-    """Validate a document and write it into the corpus (roles/ or case-studies/, by its kind).
+    """Validate a document and write it into the corpus (roles/, case-studies/ or teams/, by its kind).
 
     The same checks and the same writer as the Corpus page: the front matter as ingest reads
-    it, a plain file name that matches the document id, a unique id, nowhere outside the corpus.
+    it, a team profile's rules across the corpus (canonical skills, a person on one team, allowed
+    link hosts), a plain file name that matches the document id, a unique id, nowhere outside the
+    corpus. An error names the file and the field.
     """
     from tailor.corpus.writer import save_document
 

@@ -300,10 +300,9 @@ def _error_field(err: ValidationError) -> tuple[str, str]:
     """The field an error is about: pydantic's location, or the path a cross-field rule names in its message."""
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
-    if not loc:
-        m = _FIELD_IN_MESSAGE.match(first["msg"])
-        if m:
-            return m.group(1), m.group(2)
+    m = _FIELD_IN_MESSAGE.match(first["msg"])
+    if m:  # "rituals.0" + "day: use 'weekdays' …" names rituals.0.day
+        return ".".join(p for p in (loc, m.group(1)) if p), m.group(2)
     return loc or "(front matter)", first["msg"]
 
 

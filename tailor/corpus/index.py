@@ -6,9 +6,11 @@ Local by default (``chromadb.PersistentClient`` at ``settings.resolved_chroma_pa
 batch and count them and a query never waits on Chroma's own embedding path.
 
 Each document becomes one *summary* chunk built from its front matter (title, aliases,
-mission or opening context, tags, seniority, situation: what a manager's query names) plus
-one chunk per Markdown section, long sections split at paragraph boundaries. Every chunk text
-starts with the document and section titles, so it stands on its own.
+mission or opening context, tags, seniority, situation; for a team profile its name, mission,
+stack and services: what a manager's query names) plus one chunk per Markdown section, long
+sections split at paragraph boundaries. Every chunk text starts with the document and section
+titles, so it stands on its own. Team profiles carry role families but no seniority (a team hires
+at every level), so a seniority filter never matches them; the engine always filters by kind.
 
 Re-ingest is incremental: each chunk records its document's hash, so unchanged documents are
 skipped, changed ones replaced and deleted ones removed.
@@ -25,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast, get_args
 from urllib.parse import urlparse
 
 import numpy as np
@@ -39,14 +41,15 @@ from tailor.corpus.documents import (
     RoleFamily,
     RoleProfileMeta,
     Seniority,
+    TeamProfileMeta,
 )
 from tailor.corpus.embeddings import MODEL_NAME, FloatArray, MiniLMEmbedder, TailorMiniLM, get_embedder
+from tailor.corpus.writer import DOC_KINDS as DOC_KINDS  # re-exported: the kinds have one home
+from tailor.corpus.writer import DocKind as DocKind
 from tailor.errors import BadInput, IndexUnavailable, TailorError
 
 log = logging.getLogger(__name__)
 
-DocKind = Literal["role_profile", "case_study"]
-DOC_KINDS: tuple[str, ...] = get_args(DocKind)
 ROLE_FAMILIES: tuple[str, ...] = get_args(RoleFamily)
 SENIORITIES: tuple[str, ...] = get_args(Seniority)
 
@@ -165,14 +168,15 @@ def _base_metadata(doc: CorpusDoc, digest: str) -> dict[str, str | int | bool]:
         "kind": meta.kind,
         "title": meta.title,
         "roles": ",".join(meta.roles),
-        "seniority": ",".join(meta.seniority),
         "doc_hash": digest,
     }
     # Chroma filters on scalar metadata only, so list membership becomes one flag per value.
     for family in meta.roles:
         md[f"role_{family}"] = True
-    for level in meta.seniority:
-        md[f"sen_{level}"] = True
+    if not isinstance(meta, TeamProfileMeta):  # a team hires at every level: no seniority
+        md["seniority"] = ",".join(meta.seniority)
+        for level in meta.seniority:
+            md[f"sen_{level}"] = True
     if isinstance(meta, CaseStudyMeta):
         md["situation"] = meta.situation
     return md
@@ -181,7 +185,13 @@ def _base_metadata(doc: CorpusDoc, digest: str) -> dict[str, str | int | bool]:
 def _summary_text(doc: CorpusDoc) -> str:
     meta = doc.meta
     lines = [meta.title]
-    if isinstance(meta, RoleProfileMeta):
+    if isinstance(meta, TeamProfileMeta):
+        if meta.team != meta.title:
+            lines.append("Team: " + meta.team + ".")
+        lines.append(meta.mission)
+        lines.append("Stack: " + ", ".join(meta.stack) + ".")
+        lines.append("Services: " + ", ".join(s.name for s in meta.services) + ".")
+    elif isinstance(meta, RoleProfileMeta):
         if meta.aliases:
             lines.append("Also known as: " + ", ".join(meta.aliases) + ".")
         lines.append(meta.mission)
@@ -191,7 +201,11 @@ def _summary_text(doc: CorpusDoc) -> str:
             lines.append(_split_long(sections[0].text, 400)[0])
         if meta.situation != "standard":
             lines.append("Situation: " + meta.situation.replace("_", " ") + ".")
-    lines.append("Roles: " + ", ".join(meta.roles) + ". Seniority: " + ", ".join(meta.seniority) + ".")
+    roles = "Roles: " + ", ".join(meta.roles) + "."
+    # A team hires at every level, so it has no seniority to name.
+    lines.append(
+        roles if isinstance(meta, TeamProfileMeta) else roles + " Seniority: " + ", ".join(meta.seniority) + "."
+    )
     if meta.tags:
         lines.append("Tags: " + ", ".join(meta.tags) + ".")
     return "\n".join(lines)
@@ -245,6 +259,8 @@ def build_where(
     clauses: list[dict[str, Any]] = []
     if kind is not None:
         _check_choices("kind", [kind], DOC_KINDS)
+        if kind == "team_profile" and seniority:
+            raise BadInput("team profiles have no seniority (a team hires at every level); filter them by role family")
         clauses.append({"kind": kind})
     for prefix, name, values, allowed in (
         ("role_", "role family", roles, ROLE_FAMILIES),

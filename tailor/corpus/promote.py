@@ -1,9 +1,11 @@
 """Promote an approved plan into a new corpus case study, so the corpus learns from what HR approved.
 
 The case study keeps what generalises (the seniority policy the plan followed, its tasks,
-its risks) and drops who it was for: the hire's name is never copied, and every text field
-goes through :func:`tailor.pipeline.privacy.redact` with the name as a known name, so a name, email,
-phone number or link that slipped into a task description becomes a placeholder.
+its risks) and drops who it was for and who it was with: the hire's name is never copied, and
+every text field goes through :func:`tailor.pipeline.privacy.redact` with the hire's and the named
+colleagues' names (task owners, relationships, the team's manager and contacts) as known names,
+so a name, email, phone number or link that slipped into a task description becomes a
+placeholder. A case study outlives a team's roster, and colleagues' names are personal data too.
 
 The narrative body names every task and the policy's days and weeks, as
 ``tests/corpus/test_documents.py`` requires of every case study.
@@ -66,7 +68,7 @@ def case_study_from_plan(
     if len(tasks) < 3:
         raise BadInput(f"plan {plan_id} has {len(tasks)} tasks; a case study needs at least 3")
     hire = plan.hire
-    names = [hire.name] if hire.name else []
+    names = people_named(plan)
     urls = list(keep_urls)
 
     def clean(text: str) -> str:
@@ -130,6 +132,19 @@ def case_study_from_plan(
     return PromotedCase(meta=meta, body=_narrative(plan, meta, clean))
 
 
+def people_named(plan: Plan) -> list[str]:
+    """Everyone the plan names: the hire, task owners, colleagues to meet, the manager and gap contacts."""
+    team = plan.fit.team
+    names = [
+        plan.hire.name,
+        *(t.owner_name for t in plan.all_tasks()),
+        *(r.name for r in plan.relationships),
+        team.manager if team else None,
+        *(g.contact for g in plan.fit.gaps),
+    ]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def _narrative(plan: Plan, meta: CaseStudyMeta, clean: Callable[[str], str]) -> str:
     hire = plan.hire
     p = meta.policy
@@ -137,7 +152,7 @@ def _narrative(plan: Plan, meta: CaseStudyMeta, clean: Callable[[str], str]) -> 
         f"# {meta.title}",
         "",
         "A plan HR approved, kept as a case study so later plans for similar hires can learn from it. "
-        "The hire's name and personal details were removed.",
+        "The names of the hire and their colleagues and other personal details were removed.",
         "",
         "## Context",
         "",

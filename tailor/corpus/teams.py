@@ -21,7 +21,15 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tailor.corpus.literals import URL_RE, NonEmpty, RoleFamily, Seniority
 from tailor.corpus.skills import SkillVocabulary
@@ -72,14 +80,21 @@ class Member(_Strict):
     mentor: bool
     why_meet: NonEmpty
 
-    @model_validator(mode="after")
-    def _support_levels(self) -> Member:
-        if self.buddy and self.seniority not in BUDDY_LEVELS:
-            raise ValueError(f"buddy: a {self.seniority} cannot be a buddy (needs one of {sorted(BUDDY_LEVELS)})")
-        if self.mentor and self.seniority not in MENTOR_LEVELS:
-            raise ValueError(f"mentor: a {self.seniority} cannot be a mentor (needs one of {sorted(MENTOR_LEVELS)})")
-        _unique(self.knows, "skill")
-        return self
+    # Field validators rather than one model validator, so an error's location names the field
+    # (``members.4.buddy``), not just the member. ``seniority`` is declared first, so it is in ``info.data``.
+    @field_validator("buddy", "mentor")
+    @classmethod
+    def _support_levels(cls, v: bool, info: ValidationInfo) -> bool:
+        level = info.data.get("seniority")
+        allowed = BUDDY_LEVELS if info.field_name == "buddy" else MENTOR_LEVELS
+        if v and level is not None and level not in allowed:
+            raise ValueError(f"a {level} cannot be a {info.field_name} (needs one of {sorted(allowed)})")
+        return v
+
+    @field_validator("knows")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        return _unique(v, "skill")
 
 
 class Service(_Strict):
@@ -286,9 +301,13 @@ def team_problems(
         for url in URL_RE.findall(body):
             if not host_allowed(url.rstrip(").,;"), hosts):
                 problems.append((path, "(body)", f"the link {url} is neither on {COMPANY_DOMAIN} nor a corpus host"))
-        for person in [meta.manager.name, *(m.name for m in meta.members)]:
+        named = [
+            ("manager.name", meta.manager.name),
+            *((f"members.{i}.name", m.name) for i, m in enumerate(meta.members)),
+        ]
+        for where, person in named:
             if people.get(person, meta.id) != meta.id:
-                problems.append((path, "members", f"{person!r} is also on {people[person]}; a person is on one team"))
+                problems.append((path, where, f"{person!r} is also on {people[person]}; a person is on one team"))
             people.setdefault(person, meta.id)
         for i, t in enumerate(meta.starter_tasks):
             if task_ids.get(t.id, meta.id) != meta.id:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from tailor.config import Settings, get_settings
+from tailor.corpus.skills import ALIASES_FILE
 
 if TYPE_CHECKING:
     from tailor.corpus.documents import Corpus
@@ -53,7 +54,8 @@ def corpus_signature(root: Path) -> str:
     """Changes whenever a corpus file is added, removed or edited, so cached readers reload."""
     if not root.is_dir():
         return "missing"
-    parts = [f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(root.rglob("*.md")) if p.is_file()]
+    files = [*root.rglob("*.md"), root / ALIASES_FILE]  # the skill table changes what intake and fit read
+    parts = [f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(files) if p.is_file()]
     return "|".join(parts)
 
 

@@ -143,8 +143,8 @@ def revisions_frame(revisions: Sequence[RevisionOut]) -> pd.DataFrame:
 
 
 def corpus_frame(corpus: Corpus, corpus_dir: Path) -> pd.DataFrame:
-    """One row per valid document, with its file relative to the corpus folder."""
-    from tailor.corpus.documents import CaseStudyMeta
+    """One row per valid document, with its file relative to the corpus folder (a team has no seniority)."""
+    from tailor.corpus.documents import CaseStudyMeta, TeamProfileMeta
 
     rows = [
         {
@@ -152,7 +152,7 @@ def corpus_frame(corpus: Corpus, corpus_dir: Path) -> pd.DataFrame:
             "kind": d.kind.replace("_", " "),
             "title": d.meta.title,
             "roles": ", ".join(d.meta.roles),
-            "seniority": ", ".join(d.meta.seniority),
+            "seniority": "" if isinstance(d.meta, TeamProfileMeta) else ", ".join(d.meta.seniority),
             "situation": d.meta.situation if isinstance(d.meta, CaseStudyMeta) else "",
             "file": str(d.path.relative_to(corpus_dir)) if d.path.is_relative_to(corpus_dir) else d.path.name,
         }

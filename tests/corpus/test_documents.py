@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
-from tailor.corpus.documents import CaseStudyMeta, RoleProfileMeta, load_corpus, load_document
+from tailor.corpus.documents import CaseStudyMeta, RoleProfileMeta, corpus_hosts, load_corpus, load_document
+from tailor.corpus.teams import COMPANY_DOMAIN, host_allowed
 from tests.conftest import CORPUS_DIR
 
 CORPUS = load_corpus(CORPUS_DIR)
@@ -18,6 +20,7 @@ def test_the_corpus_is_valid_and_complete() -> None:
     assert CORPUS.errors == ()
     assert len(CORPUS.roles()) >= 10
     assert len(CORPUS.case_studies()) >= 12
+    assert len(CORPUS.teams()) >= 8  # their own checks are in test_teams.py
     levels = {lvl for c in CORPUS.case_studies() if c.situation == "standard" for lvl in c.policy.applies_to}
     assert {"intern", "junior", "mid", "senior", "staff", "manager"} <= levels
 
@@ -63,6 +66,13 @@ def test_bad_front_matter_names_the_file_and_the_field(tmp_path: Path) -> None:
     assert "bad.md" in str(err) and "mission_typo" in str(err)
 
 
-def test_corpus_urls_are_public_https_documentation() -> None:
+def test_corpus_urls_are_https_public_documentation_or_internal_company_links() -> None:
+    """Role profiles and case studies cite public documentation; team profiles also link to the
+    company's own runbooks, dashboards, channels and repos, on its reserved domain."""
+    public = corpus_hosts(CORPUS.docs)
+    assert public and not any(host_allowed(f"https://{h}/", set()) for h in public)  # no company host among them
     for url in CORPUS.urls():
         assert url.startswith("https://"), url
+        assert host_allowed(url, public), url
+    internal = {u for u in CORPUS.urls() if urlparse(u).hostname not in public}
+    assert internal and all((urlparse(u).hostname or "").endswith("." + COMPANY_DOMAIN) for u in internal)

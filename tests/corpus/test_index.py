@@ -25,9 +25,10 @@ from tailor.cli import main as cli_main
 from tailor.cli.app import app
 from tailor.config import PROJECT_ROOT, get_settings, reset_settings
 from tailor.corpus import index as index_module
-from tailor.corpus.documents import RoleFamily, Seniority, load_corpus
+from tailor.corpus.documents import Corpus, DocMeta, RoleFamily, Seniority, TeamProfileMeta, load_corpus
 from tailor.corpus.embeddings import MiniLMEmbedder
 from tailor.corpus.index import MAX_CHUNK_CHARS, Chunk, CorpusIndex, build_chunks, build_where
+from tailor.corpus.writer import CORPUS_FOLDERS
 from tailor.errors import BadInput, IndexUnavailable
 from tests.fixtures.index import WriteDoc
 
@@ -255,6 +256,10 @@ def test_where_clauses() -> None:
     assert build_where(roles=["qa", "ml"], seniority=["mid"]) == {
         "$and": [{"$or": [{"role_qa": True}, {"role_ml": True}]}, {"sen_mid": True}]
     }
+    assert build_where(kind="team_profile", roles=["data"]) == {"$and": [{"kind": "team_profile"}, {"role_data": True}]}
+    # A team hires at every level, so a seniority filter would silently find no team.
+    with pytest.raises(BadInput, match="team profiles have no seniority"):
+        build_where(kind="team_profile", seniority=["senior"])
 
 
 def test_reingest_only_embeds_what_changed(small_corpus: Path, index: CorpusIndex, embedder: MiniLMEmbedder) -> None:
@@ -512,6 +517,10 @@ def test_cli_search_prints_a_table_and_rejects_bad_options(small_corpus: Path, t
 def test_cli_choices_match_the_corpus_schema() -> None:
     assert get_args(RoleFamily) == cli_corpus._ROLES
     assert get_args(Seniority) == cli_corpus._LEVELS
+    # The kinds have one home (the writer, which knows each kind's folder); the loader reads the same ones.
+    assert cli_corpus._KINDS == index_module.DOC_KINDS == tuple(CORPUS_FOLDERS)
+    loaded = {get_args(m.model_fields["kind"].annotation)[0] for m in get_args(DocMeta)}
+    assert loaded == set(index_module.DOC_KINDS)
 
 
 def test_cli_search_on_an_empty_index_says_to_ingest(tailor_cli: CliRun) -> None:
@@ -532,3 +541,36 @@ def test_real_corpus_fintech_query_via_cli(ingested_index: CorpusIndex) -> None:
     assert result.exit_code == 0, result.output
     ranked = list(dict.fromkeys(re.findall(r"\b((?:role|case)-[a-z0-9-]+)\b", result.stdout)))
     assert set(REAL_IDS) <= set(ranked[:3]), ranked
+
+
+def test_team_profiles_are_chunked_by_section_with_role_flags_and_no_seniority(real_corpus: Corpus) -> None:
+    doc = real_corpus.by_id()["team-orders"]
+    assert isinstance(doc.meta, TeamProfileMeta)
+    summary, *sections = build_chunks(doc)
+    assert summary.metadata["kind"] == "team_profile" and summary.metadata["role_backend"] is True
+    assert "Stack: Python, FastAPI" in summary.text and "orders-api" in summary.text
+    assert doc.meta.mission in summary.text
+    assert "Who to meet and why" in {c.metadata["section"] for c in sections}
+    assert all(c.text.startswith("Orders squad") for c in sections)
+    flags = {k for c in (summary, *sections) for k in c.metadata}
+    assert "seniority" not in flags and not any(k.startswith("sen_") for k in flags)
+
+
+def test_search_docs_finds_teams_by_kind_and_keeps_them_out_of_other_kinds(ingested_index: CorpusIndex) -> None:
+    top = ingested_index.search_docs(
+        "order-to-cash: the orders API, invoices and the Kafka outbox", k=1, kind="team_profile"
+    )
+    assert [(d.doc_id, d.kind) for d in top] == [("team-orders", "team_profile")]
+    mobile = ingested_index.search_docs(
+        "offline sync for the field sales app", k=3, kind="team_profile", roles=["mobile"]
+    )
+    assert [d.doc_id for d in mobile] == ["team-field-mobile"]
+    # What the engine asks (by kind) never returns a team, however team-like the query.
+    for kind in ("role_profile", "case_study"):
+        hits = ingested_index.search_docs("who is the buddy on the Orders squad", k=10, kind=kind)
+        assert hits and {h.kind for h in hits} == {kind}
+    result = CliRunner().invoke(
+        app, ["search", "orders API on-call rotation", "--kind", "team_profile", "-k", "2"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert re.findall(r"\b(team-[a-z0-9-]+)\b", result.stdout)[0] == "team-orders"

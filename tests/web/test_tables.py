@@ -54,8 +54,8 @@ def test_a_diff_reads_as_rows() -> None:
 def test_the_corpus_frame_names_files_inside_the_corpus() -> None:
     frame = corpus_frame(CORPUS, CORPUS_DIR)
     assert len(frame) == len(CORPUS.docs)
-    assert all(f.startswith(("roles/", "case-studies/")) for f in frame["file"])
-    assert set(frame["kind"]) == {"role profile", "case study"}
+    assert all(f.startswith(("roles/", "case-studies/", "teams/")) for f in frame["file"])
+    assert set(frame["kind"]) == {"role profile", "case study", "team profile"}
 
 
 def test_the_timeline_has_a_bar_per_task() -> None:
