@@ -11,6 +11,7 @@ from tailor.schema import Plan
 from tailor.web.charts import timeline_chart
 from tailor.web.editing import OWNERS, edited_plan, table_rows
 from tailor.web.errors import guard
+from tailor.web.fit_view import render_why_this_plan
 from tailor.web.plan_view import cited_passage, review_items
 from tailor.web.services import current_corpus, services
 from tailor.web.session import flash, require_user
@@ -124,8 +125,7 @@ tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
 with tabs["Overview"]:
     st.subheader("Summary")
     st.markdown(safe(plan.summary))
-    st.markdown("**Why this plan**")
-    st.markdown(safe(plan.rationale))
+    render_why_this_plan(plan)
     if plan.focus_areas:
         st.markdown("**Focus areas:** " + ", ".join(safe(f) for f in plan.focus_areas))
     c1, c2 = st.columns(2)

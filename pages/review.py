@@ -7,6 +7,7 @@ import streamlit as st
 from tailor.review.service import CommentOut
 from tailor.schema import Plan
 from tailor.web.errors import guard
+from tailor.web.fit_view import render_why_this_plan
 from tailor.web.plan_view import review_items
 from tailor.web.services import services
 from tailor.web.session import flash, pick_plan, require_user
@@ -87,6 +88,8 @@ if items:
     with st.expander(f"{len(items)} item(s) flagged for review", icon=":material/warning:"):
         for what, why in items:
             st.markdown(f"- **{safe(what)}**: {safe(why)}")
+with st.expander("Why this plan", expanded=True, icon=":material/lightbulb:"):
+    render_why_this_plan(plan)
 
 # --------------------------------------------------------------------------- diff
 st.markdown("#### Compare revisions")

@@ -1,5 +1,11 @@
 """CSV: one row per task, for a Jira or Linear import (named so it does not shadow the stdlib ``csv``).
 
+The named owner (a team member from the team profile) has its own column, "Owner Name", next to
+"Assignee Role", and a line in the description. It is not the importers' "Assignee" column: Jira
+and Linear match an assignee to an account by user name or email, which a plan does not know, and
+an unmatched assignee fails the row. A column of its own maps to a custom field or is skipped, and
+the description line keeps the name on the issue either way.
+
 Safety: cells that a spreadsheet would run as a formula are prefixed with ``'``.
 """
 
@@ -9,10 +15,11 @@ import csv
 import io
 
 from tailor.exports.common import ExportContext, Format, phase_tasks, require_tasks, sources_text, week_due_date
+from tailor.exports.fit_text import one_line, owner_text
 from tailor.schema import Phase, Plan, Task
 from tailor.text import slug
 
-CSV_COLUMNS = ("Summary", "Description", "Assignee Role", "Due Date", "Labels")
+CSV_COLUMNS = ("Summary", "Description", "Assignee Role", "Owner Name", "Due Date", "Labels")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")  # OWASP's list for CSV injection
 
 
@@ -33,21 +40,22 @@ def task_labels(phase: Phase, task: Task) -> list[str]:
 
 def _description(plan: Plan, ctx: ExportContext, task: Task) -> str:
     """The issue body: the task, how to tell it is done, when, why (sources) and where it came from."""
-    parts = [
-        " ".join(task.description.split()),
-        "",
-        f"Success criteria: {' '.join(task.success_criteria.split())}",
+    parts = [" ".join(task.description.split()), "", f"Success criteria: {' '.join(task.success_criteria.split())}"]
+    if task.owner_name:  # the role is in "Assignee Role"; the line keeps the name on the issue after import
+        parts.append(f"Owner: {owner_text(task)}")
+    if task.needs_review:
+        parts.append(f"Needs review: {task.review_reason}")
+    parts += [
         f"Due: {'before day 1' if task.due_week == 0 else f'week {task.due_week}'}",
         f"Sources: {sources_text(plan, task.sources)}",
         f"Plan #{ctx.plan_id} revision {ctx.revision}, task {task.id}",
     ]
-    if task.needs_review:
-        parts.insert(3, f"Needs review: {task.review_reason}")
     return "\n".join(parts)
 
 
 def to_csv(plan: Plan, ctx: ExportContext) -> str:
-    """One row per task, with the column names Jira's and Linear's CSV importers map by default.
+    """One row per task, with the column names Jira's and Linear's CSV importers map by default
+    (and "Owner Name", which the person importing maps or skips; see the module docstring).
 
     Labels are space-separated (Jira labels cannot contain spaces, so each is a slug).
     """
@@ -63,6 +71,7 @@ def to_csv(plan: Plan, ctx: ExportContext) -> str:
                     _cell(" ".join(task.title.split())),
                     _cell(_description(plan, ctx, task)),
                     task.owner,
+                    _cell(one_line(task.owner_name or "")),
                     week_due_date(start, task.due_week).isoformat() if start else "",
                     " ".join(task_labels(phase, task)),
                 ]

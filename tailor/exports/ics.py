@@ -1,4 +1,10 @@
-"""ICS: the check-ins and milestones as all-day calendar events (needs the hire's start date)."""
+"""ICS: the check-ins, introductions and milestones as all-day calendar events (needs the hire's start date).
+
+Named people go into each event's summary and description ("check-in with manager (Aylin Demir)",
+"meets Diego Salazar (Backend Engineer)"), not into ATTENDEE lines. An attendee is a calendar
+address (``mailto:``), which a plan does not have, and calendar tools send invitations to
+attendees on import; these events are the hire's own reminders and invite nobody.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tailor.errors import BadInput
 from tailor.exports.common import ExportContext, Format, milestones, require_tasks, week_due_date
+from tailor.exports.fit_text import check_in_with, one_line, person_text
 from tailor.schema import Plan
 
 if TYPE_CHECKING:
@@ -31,7 +38,7 @@ def _event(
 
 
 def to_ics(plan: Plan, ctx: ExportContext) -> bytes:
-    """All-day events for the check-ins and the milestones."""
+    """All-day events for the check-ins, the people to meet and the milestones."""
     # Imported here: the other formats do not pay for icalendar's import.
     from icalendar import Calendar
 
@@ -47,8 +54,12 @@ def to_ics(plan: Plan, ctx: ExportContext) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Onboarding: {who}")
     for i, check in enumerate(sorted(plan.check_ins, key=lambda c: c.week), start=1):
-        summary = f"Onboarding check-in (week {check.week}): {who} with {check.with_}"
+        summary = f"Onboarding check-in (week {check.week}): {who} with {check_in_with(plan, check)}"
         _event(cal, ctx, f"checkin-{i}", week_due_date(start, check.week), summary, check.focus, "Check-in")
+    for i, rel in enumerate(sorted(plan.relationships, key=lambda r: r.meet_by_week), start=1):
+        summary = f"Onboarding introduction (week {rel.meet_by_week}): {who} meets {person_text(rel.role, rel.name)}"
+        description = f"{one_line(rel.purpose)}\nMeet by this day; after that: {one_line(rel.cadence)}."
+        _event(cal, ctx, f"intro-{i}", week_due_date(start, rel.meet_by_week), summary, description, "Introduction")
     for m in milestones(plan):
         if m.day is not None:
             description = f"Target: {m.when} of the onboarding plan."
@@ -59,7 +70,7 @@ def to_ics(plan: Plan, ctx: ExportContext) -> bytes:
 FORMAT = Format(
     name="ics",
     label="Calendar (ICS)",
-    description="Check-ins and milestones as all-day events.",
+    description="Check-ins, people to meet and milestones as all-day events.",
     ext="ics",
     mime="text/calendar; charset=utf-8",
     render=to_ics,

@@ -22,6 +22,17 @@ from tailor.exports.common import (
     sources_text,
     week_due_date,
 )
+from tailor.exports.fit_text import (
+    GAPS,
+    SKIPPED,
+    STRENGTHS,
+    TITLE,
+    FitItem,
+    check_in_with,
+    owner_text,
+    relationship_title,
+    why_this_plan,
+)
 from tailor.schema import Phase, Plan
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -63,7 +74,7 @@ def _header(plan: Plan, ctx: ExportContext) -> list[str]:
 
 
 def _overview(plan: Plan) -> list[str]:
-    out = ["## Overview", "", md(plan.summary), "", f"**Why this plan**: {md(plan.rationale)}", ""]
+    out = ["## Overview", "", md(plan.summary), ""]
     if plan.focus_areas:
         out += [f"**Focus areas**: {', '.join(md(f) for f in plan.focus_areas)}", ""]
     support = f"**Support**: {md(plan.support.model.replace('_', ' '))} - {md(plan.support.who)}"
@@ -73,6 +84,30 @@ def _overview(plan: Plan) -> list[str]:
         when = f"{fmt_day(m.day)} ({m.when})" if m.day else m.when
         out.append(f"- [ ] **{m.title}**: {when}")
     return [*out, ""]
+
+
+def _fit_items(heading: str, items: tuple[FitItem, ...]) -> list[str]:
+    if not items:
+        return []
+    out = [f"### {heading}", ""]
+    for item in items:
+        out.append(f"- **{md(item.name)}**" + (f": {md(item.line)}" if item.line else ""))
+        out += [f"  - {d.label}: {md(d.plain)}" for d in item.details]
+    return [*out, ""]
+
+
+def _why_this_plan(plan: Plan) -> list[str]:
+    """The rationale, then the team and the fit: why the plan has (and lacks) what it has."""
+    why = why_this_plan(plan)
+    out = [f"## {TITLE}", "", md(why.rationale), ""]
+    if why.team:
+        out += [f"**Team**: {md(why.team)}", ""]
+    if why.note:
+        out += [f"*{md(why.note)}*", ""]
+    out += _fit_items(STRENGTHS, why.strengths)
+    out += _fit_items(GAPS, why.gaps)
+    out += _fit_items(SKIPPED, why.skipped)
+    return out
 
 
 def _phase(plan: Plan, phase: Phase) -> list[str]:
@@ -88,7 +123,7 @@ def _phase(plan: Plan, phase: Phase) -> list[str]:
             heading = "Before day 1" if current_week == 0 else f"Week {current_week}"
             due = f" - due {fmt_day(week_due_date(start, current_week))}" if start else ""
             out.append(f"### {heading}{due}")
-        out.append(f"- [ ] **{md(task.title)}** (owner: {task.owner}; due {due_text(plan, task.due_week)})")
+        out.append(f"- [ ] **{md(task.title)}** (owner: {md(owner_text(task))}; due {due_text(plan, task.due_week)})")
         out.append(f"  - {md(task.description)}")
         out.append(f"  - Success criteria: {md(task.success_criteria)}")
         if task.skills:
@@ -105,7 +140,7 @@ def _relationships(plan: Plan) -> list[str]:
     out = ["## Relationship Building", ""]
     for rel in plan.relationships:
         out += [
-            f"- [ ] **Meet the {md(rel.role)}**",
+            f"- [ ] **{md(relationship_title(rel))}**",
             f"  - Meet within: {due_text(plan, rel.meet_by_week)}",
             f"  - Focus: {md(rel.purpose)}",
             f"  - Frequency going forward: {md(rel.cadence)}",
@@ -131,7 +166,7 @@ def _capabilities(plan: Plan) -> list[str]:
 def _check_ins(plan: Plan) -> list[str]:
     out = ["## Check-ins & Reviews", ""]
     for check in sorted(plan.check_ins, key=lambda c: c.week):
-        out.append(f"- [ ] **{due_text(plan, check.week)}** with {md(check.with_)}: {md(check.focus)}")
+        out.append(f"- [ ] **{due_text(plan, check.week)}** with {md(check_in_with(plan, check))}: {md(check.focus)}")
     if not plan.check_ins:
         out.append("- [ ] Agree check-in dates with the manager in week 1")
     return [*out, ""]
@@ -155,7 +190,7 @@ def _risks_and_questions(plan: Plan) -> list[str]:
 def _sources(plan: Plan) -> list[str]:
     out = ["## Resources & Sources", ""]
     for src in plan.sources:
-        kind = "role profile" if src.kind == "role_profile" else "case study"
+        kind = src.kind.replace("_", " ")
         sections = f" - sections: {', '.join(md(x) for x in src.sections)}" if src.sections else ""
         out.append(f"- **{md(src.title)}** ({md(src.id)}, {kind}){sections}")
     if not plan.sources:  # a hand-made plan may cite ids without listing them
@@ -174,7 +209,7 @@ def _notes(plan: Plan) -> list[str]:
         out += [f"### {label}", f"_Date: {notes_date(plan, week, '_______')} Reviewer: _________________", ""]
     out += [
         "---",
-        f"*This plan was drafted by tailor from the role profiles and case studies listed above "
+        f"*This plan was drafted by tailor from the documents listed above "
         f"({md(plan.provenance.model)}, prompt {md(plan.provenance.prompt_version)}) and reviewed by people. "
         "Customise as needed for your team.*",
     ]
@@ -184,7 +219,7 @@ def _notes(plan: Plan) -> list[str]:
 def to_markdown(plan: Plan, ctx: ExportContext) -> str:
     """A checklist HR can send as is, in the shape of the seed checklists."""
     require_tasks(plan, ctx)
-    lines = [*_header(plan, ctx), *_overview(plan)]
+    lines = [*_header(plan, ctx), *_overview(plan), *_why_this_plan(plan)]
     for phase in plan.phases:
         lines += _phase(plan, phase)
     lines += [

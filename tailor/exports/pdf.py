@@ -22,6 +22,17 @@ from tailor.exports.common import (
     require_tasks,
     sources_text,
 )
+from tailor.exports.fit_text import (
+    GAPS,
+    SKIPPED,
+    STRENGTHS,
+    TITLE,
+    FitItem,
+    check_in_with,
+    owner_text,
+    relationship_title,
+    why_this_plan,
+)
 from tailor.schema import Plan
 from tailor.text import to_ascii
 
@@ -73,6 +84,7 @@ class _PdfWriter:
         else:
             self.family = "Helvetica"
         self.box = "\u2610 " if self.cmap and 0x2610 in self.cmap else "[ ] "
+        self.dot = "\u2022 " if self.cmap and 0x2022 in self.cmap else "- "
         self.pdf.add_page()
 
     def text(self, value: str) -> str:
@@ -86,7 +98,8 @@ class _PdfWriter:
         pdf = self.pdf
         pdf.set_font(self.family, "B" if bold else "", size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(pdf.epw - indent, size * 0.5, self.text(value), new_x="LMARGIN", new_y="NEXT")
+        # Left-aligned: justified lines stretch around an unbreakable URL into wide gaps.
+        pdf.multi_cell(pdf.epw - indent, size * 0.5, self.text(value), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
 
     def h1(self, value: str) -> None:
@@ -105,6 +118,10 @@ class _PdfWriter:
     def check(self, value: str) -> None:
         self._write(self.box + value, 10, bold=True, indent=2, gap=0.5)
 
+    def bullet(self, value: str) -> None:
+        """A list item that is not a checkbox: the fit section explains, it asks nothing to be done."""
+        self._write(self.dot + value, 10, bold=True, indent=2, gap=0.5)
+
     def detail(self, value: str) -> None:
         self._write(value, 9, indent=8, gap=0.3)
 
@@ -120,7 +137,6 @@ def _overview(w: _PdfWriter, plan: Plan, ctx: ExportContext) -> None:
     w.para(f"Status: {ctx.status_line()} · Plan #{ctx.plan_id} · Prepared {ctx.generated_at:%Y-%m-%d}")
     w.h2("Overview")
     w.para(plan.summary)
-    w.para(f"Why this plan: {plan.rationale}")
     if plan.focus_areas:
         w.para(f"Focus areas: {', '.join(plan.focus_areas)}")
     w.para(f"Support: {plan.support.model.replace('_', ' ')} - {plan.support.who}")
@@ -129,13 +145,38 @@ def _overview(w: _PdfWriter, plan: Plan, ctx: ExportContext) -> None:
         w.check(f"{m.title}: {fmt_day(m.day)} ({m.when})" if m.day else f"{m.title}: {m.when}")
 
 
+def _fit_items(w: _PdfWriter, heading: str, items: tuple[FitItem, ...]) -> None:
+    if not items:
+        return
+    w.h3(heading)
+    for item in items:
+        w.bullet(item.name)
+        if item.line:
+            w.detail(item.line[:1].upper() + item.line[1:])
+        for d in item.details:
+            w.detail(f"{d.label}: {d.plain}")
+
+
+def _why_this_plan(w: _PdfWriter, plan: Plan) -> None:
+    why = why_this_plan(plan)
+    w.h2(TITLE)
+    w.para(why.rationale)
+    if why.team:
+        w.para(f"Team: {why.team}")
+    if why.note:
+        w.para(why.note)
+    _fit_items(w, STRENGTHS, why.strengths)
+    _fit_items(w, GAPS, why.gaps)
+    _fit_items(w, SKIPPED, why.skipped)
+
+
 def _phases(w: _PdfWriter, plan: Plan) -> None:
     for phase in plan.phases:
         w.h2(f"{phase.name} (weeks {phase.start_week}-{phase.end_week})")
         for goal in phase.goals:
             w.para(f"Goal: {goal}", indent=2)
         for task in phase_tasks(phase):
-            w.check(f"{task.title} - due {due_text(plan, task.due_week)} - owner: {task.owner}")
+            w.check(f"{task.title} - due {due_text(plan, task.due_week)} - owner: {owner_text(task)}")
             w.detail(task.description)
             w.detail(f"Success criteria: {task.success_criteria}")
             w.detail(f"Sources: {sources_text(plan, task.sources)}")
@@ -147,7 +188,7 @@ def _people_and_reviews(w: _PdfWriter, plan: Plan) -> None:
     if plan.relationships:
         w.h2("Relationship Building")
         for rel in plan.relationships:
-            w.check(f"Meet the {rel.role} - within {due_text(plan, rel.meet_by_week)}")
+            w.check(f"{relationship_title(rel)} - within {due_text(plan, rel.meet_by_week)}")
             w.detail(f"Focus: {rel.purpose} · Frequency going forward: {rel.cadence}")
     if plan.capabilities:
         w.h2("Capability Development")
@@ -157,7 +198,7 @@ def _people_and_reviews(w: _PdfWriter, plan: Plan) -> None:
             w.detail("Current assessment: ___________")
     w.h2("Check-ins & Reviews")
     for check in sorted(plan.check_ins, key=lambda c: c.week):
-        w.check(f"{due_text(plan, check.week)} with {check.with_}: {check.focus}")
+        w.check(f"{due_text(plan, check.week)} with {check_in_with(plan, check)}: {check.focus}")
     if plan.risks:
         w.h2("Risks & Mitigations")
         for risk in plan.risks:
@@ -169,6 +210,7 @@ def to_pdf(plan: Plan, ctx: ExportContext) -> bytes:
     require_tasks(plan, ctx)
     w = _PdfWriter(plan_title(plan))
     _overview(w, plan, ctx)
+    _why_this_plan(w, plan)
     _phases(w, plan)
     _people_and_reviews(w, plan)
     w.h2("Resources & Sources")

@@ -9,7 +9,9 @@ drafting   New plan step 4: draft with progress, save the plan
 tables     plans, tasks, sources, revisions and diffs as frames
 editing    the task editor's rows back into a validated ``Plan``
 charts     the plan's timeline
-plan_view  items flagged for review, the passage a task cites
+plan_view  items flagged for review, the passage a task cites, people to meet
+fit_view   the "Why this plan" block (rationale, team, strengths, gaps, skipped basics)
+corpus_page the Corpus page: documents and teams as frames, adding a document through the writer
 evals      the Evals page: running the suite in the background, history charts
 
 Rules live in the package: permissions in ``tailor.review``, corpus writing in

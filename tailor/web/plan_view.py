@@ -1,4 +1,5 @@
-"""What the plan pages show beside the tables: the items flagged for a human, and the passage a task cites.
+"""What the plan pages show beside the tables: the items flagged for a human, the passage a task cites,
+and the people to meet by name.
 
 Pure functions over the plan and the corpus, so tests call them without Streamlit.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+from tailor.exports.fit_text import one_line, person_text
 
 if TYPE_CHECKING:
     from tailor.corpus.documents import CorpusDoc, Section
@@ -21,6 +24,19 @@ def review_items(plan: Plan) -> list[tuple[str, str]]:
     items += [(f"Task: {t.title}", t.review_reason or "flagged") for t in plan.all_tasks() if t.needs_review]
     items += [(f"Risk: {r.risk[:60]}", r.review_reason or "flagged") for r in plan.risks if r.needs_review]
     return items
+
+
+def people_to_meet(plan: Plan) -> list[dict[str, object]]:
+    """The relationships as table rows for people: who (the name with the role, or the role), why, when, how often."""
+    return [
+        {
+            "who": person_text(r.role, r.name) if r.name else one_line(r.role),
+            "why": r.purpose,
+            "meet by week": r.meet_by_week,
+            "then": r.cadence,
+        }
+        for r in sorted(plan.relationships, key=lambda r: r.meet_by_week)
+    ]
 
 
 def cited_passage(doc: CorpusDoc, task: Task) -> Section | None:

@@ -111,7 +111,7 @@ def test_review_cycle_from_the_cli(
     assert len(rows) == len(sample_plan.all_tasks())
     ics_out = tmp_path / "plan.ics"
     assert run("plans", "export", plan_id, "-f", "ics", "-o", str(ics_out)).code == 0
-    assert len(list(Calendar.from_ical(ics_out.read_bytes()).walk("VEVENT"))) == 9
+    assert len(list(Calendar.from_ical(ics_out.read_bytes()).walk("VEVENT"))) == 10
     json_out = tmp_path / "export.json"
     assert run("plans", "export", plan_id, "-f", "json", "-o", str(json_out)).code == 0
     assert Plan.model_validate_json(json_out.read_text()).summary == "Edited from the command line."

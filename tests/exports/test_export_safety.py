@@ -65,12 +65,14 @@ def hostile_plan(payload: str) -> Plan:
         phase["name"] = f"{payload} phase"
         phase["goals"] = [f"{payload} goal"]
         for task in phase["tasks"]:
-            for key in ("title", "description", "success_criteria"):
+            for key in ("title", "description", "success_criteria", "owner_name"):
                 task[key] = f"{payload} {key}"
             if task["needs_review"]:
                 task["review_reason"] = f"{payload} reason"
     for item in data["relationships"]:
-        item.update(role=f"{payload} role", purpose=f"{payload} purpose", cadence=f"{payload} cadence")
+        item.update(
+            role=f"{payload} role", name=f"{payload} name", purpose=f"{payload} purpose", cadence=f"{payload} cadence"
+        )
     for item in data["capabilities"]:
         item.update(name=f"{payload} capability", plan=f"{payload} plan")
     for item in data["check_ins"]:
@@ -80,7 +82,24 @@ def hostile_plan(payload: str) -> Plan:
     for item in data["sources"]:
         item["title"] = f"{payload} source"
     data["review_flags"] = [{"field": f"{payload} field", "reason": f"{payload} flag"}]
+    data["fit"] = hostile_fit(payload, data["phases"][0]["tasks"][0]["id"], data["sources"][0]["id"])
     return Plan.model_validate(data)
+
+
+def hostile_fit(payload: str, task_id: str, source: str) -> dict[str, object]:
+    """A fit section with ``payload`` in every text, and in a resource address that looks like a link."""
+    return {
+        "team": {"id": "team-orders", "name": f"{payload} team", "manager": f"{payload} manager",
+                 "timezone": f"{payload} zone"},
+        "strengths": [{"skill": f"{payload} strength", "needed_for": [f"{payload} service", f"{payload} project"]}],
+        "gaps": [
+            {"skill": f"{payload} gap", "needed_for": [f"{payload} need"], "resource": f"{payload} resource",
+             "resource_url": f"https://handbook.northwind.example/{payload}", "contact": f"{payload} contact",
+             "contact_role": f"{payload} contact role", "task_id": task_id, "source": source},
+            {"skill": f"{payload} gap 2", "resource_url": payload, "source": source},
+        ],
+        "skipped": [{"title": f"{payload} skipped", "reason": f"{payload} reason", "source": source}],
+    }  # fmt: skip
 
 
 _LINE_KINDS = (

@@ -111,8 +111,9 @@ def test_day_targets_count_business_days_from_day_one() -> None:
 def test_markdown_has_the_checklist_shape(sample_plan: Plan) -> None:
     text = render(sample_plan, _ctx(), "markdown").content.decode()
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings[:4] == [
+    assert headings[:5] == [
         "## Overview",
+        "## Why this plan",
         "## Days 1-30: Foundation (weeks 0-4)",
         "## Days 31-60: Integration (weeks 5-8)",
         "## Days 61-90: Ownership (weeks 9-13)",
@@ -170,12 +171,19 @@ def test_csv_imports_as_tasks(sample_plan: Plan) -> None:
     result = render(sample_plan, _ctx(), "csv")
     reader = csv.DictReader(io.StringIO(result.content.decode("utf-8-sig")))
     rows = list(reader)
-    assert tuple(reader.fieldnames or ()) == ("Summary", "Description", "Assignee Role", "Due Date", "Labels")
+    assert tuple(reader.fieldnames or ()) == (
+        "Summary",
+        "Description",
+        "Assignee Role",
+        "Owner Name",
+        "Due Date",
+        "Labels",
+    )
     assert len(rows) == len(sample_plan.all_tasks())
     by_title = {r["Summary"]: r for r in rows}
     flagged = by_title["Review slow queries on the billing database"]
     assert flagged["Due Date"] == "2025-11-14"
-    assert flagged["Assignee Role"] == "hire"
+    assert flagged["Assignee Role"] == "hire" and flagged["Owner Name"] == ""
     assert flagged["Labels"].split() == [
         "onboarding",
         "phase-days-31-60-integration",
@@ -204,13 +212,14 @@ def test_ics_parses_with_check_ins_and_milestones(sample_plan: Plan) -> None:
     result = render(sample_plan, _ctx(), "ics")
     cal = Calendar.from_ical(result.content)
     events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
-    assert len(events) == len(sample_plan.check_ins) + 5
+    assert len(events) == len(sample_plan.check_ins) + len(sample_plan.relationships) + 5
     starts = {uid.split("-plan-12-")[1].split("@")[0]: e.decoded("dtstart") for uid, e in events.items()}
     assert starts == {
         "checkin-1": date(2025, 10, 10),
         "checkin-2": date(2025, 10, 31),
         "checkin-3": date(2025, 11, 28),
         "checkin-4": date(2025, 12, 26),
+        "intro-1": date(2025, 10, 10),
         "first-commit": date(2025, 10, 8),
         "first-pr": date(2025, 10, 10),
         "full-productivity": date(2025, 11, 28),
@@ -219,6 +228,7 @@ def test_ics_parses_with_check_ins_and_milestones(sample_plan: Plan) -> None:
     }
     summaries = {str(e["summary"]) for e in events.values()}
     assert "Onboarding check-in (week 4): Zoë Łukasiewicz with Manager" in summaries
+    assert "Onboarding introduction (week 1): Zoë Łukasiewicz meets the Frontend Engineer" in summaries
     assert str(cal["prodid"]) == "-//tailor//onboarding plan//EN"
 
 

@@ -25,7 +25,7 @@ from tailor.schema import Plan
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("TAILOR_UPDATE_SNAPSHOTS") == "1"
-ROLE, CASE = "backend-engineer", "case-senior-peer-network"
+ROLE, CASE, TEAM = "backend-engineer", "case-senior-peer-network", "team-orders"
 
 
 def _task(tid: str, title: str, week: int, owner: str = "hire", **extra: Any) -> dict[str, Any]:
@@ -42,7 +42,8 @@ def _task(tid: str, title: str, week: int, owner: str = "hire", **extra: Any) ->
 
 
 def fixed_plan() -> Plan:
-    """Every section an export prints: a week-0 task, a tailored task, flags, a risk for review."""
+    """Every section an export prints: a week-0 task, a tailored task, flags, a risk for review,
+    the fit section with a team, and named owners and people (one of each left unnamed)."""
     data: dict[str, Any] = {
         "hire": {
             "name": "Zoë Łukasiewicz",
@@ -71,10 +72,15 @@ def fixed_plan() -> Plan:
                 _task("laptop-and-access", "Laptop and access ready", 0, owner="it"),
             ]},
             {"name": "Days 1-30: Foundation", "start_week": 1, "end_week": 4, "goals": ["First PR merged"], "tasks": [
-                _task("land-your-first-commit", "Land your first commit", 1, sources=[CASE, ROLE]),
+                _task("land-your-first-commit", "Land your first commit", 1, sources=[CASE, ROLE],
+                      owner_name="Kenji Watanabe"),
+                _task("pair-with-your-peer", "Pair with your peer on the orders list", 2, owner="team",
+                      owner_name="Sofia Lindqvist", sources=[TEAM]),
                 _task("tune-a-slow-query", "Tune a slow PostgreSQL query", 3, skills=["PostgreSQL"], tailored=True),
             ]},
             {"name": "Days 31-60: Integration", "start_week": 5, "end_week": 8, "goals": [], "tasks": [
+                _task("learn-the-outbox", "Walk through the transactional outbox", 5, owner="mentor",
+                      owner_name="Folake Adeyemi", sources=[TEAM]),
                 _task("join-the-on-call-rotation", "Join the on-call rotation", 6, needs_review=True,
                       review_reason="Check the rotation has a free slot in week 6."),
             ]},
@@ -84,6 +90,8 @@ def fixed_plan() -> Plan:
         "relationships": [
             {"role": "Product Manager", "purpose": "Roadmap and priorities.", "meet_by_week": 1, "cadence": "weekly",
              "source": ROLE},
+            {"role": "Staff Backend Engineer", "name": "Folake Adeyemi", "purpose": "Owns the outbox relay.",
+             "meet_by_week": 2, "cadence": "at the design review", "source": TEAM},
         ],
         "capabilities": [
             {"name": "API design", "target_level": "advanced", "plan": "Review two API changes with a peer.",
@@ -101,7 +109,20 @@ def fixed_plan() -> Plan:
             {"id": ROLE, "title": "Backend Engineer", "kind": "role_profile", "score": 0.9,
              "sections": ["Responsibilities"]},
             {"id": CASE, "title": "A senior joins a peer network", "kind": "case_study", "score": 0.0},
+            {"id": TEAM, "title": "Orders squad", "kind": "team_profile", "score": 1.0},
         ],
+        "fit": {
+            "team": {"id": TEAM, "name": "Orders squad", "manager": "Aylin Demir", "timezone": "Europe/Amsterdam"},
+            "strengths": [{"skill": "PostgreSQL", "needed_for": ["orders-api", "N+1 queries on the orders list"]}],
+            "gaps": [
+                {"skill": "transactional outbox", "needed_for": ["invoicing-service"], "resource": "Invoicing runbook",
+                 "resource_url": "https://handbook.northwind.example/runbooks/invoicing-service",
+                 "contact": "Folake Adeyemi", "contact_role": "Staff Backend Engineer",
+                 "task_id": "learn-the-outbox", "source": TEAM},
+            ],
+            "skipped": [{"title": "Git and pull request basics", "reason": "Eight years of code review.",
+                         "source": CASE}],
+        },
         "review_flags": [{"field": "hire.seniority", "reason": "Confirm the level."}],
         "provenance": {"model": "snapshot/model", "prompt_version": "v1", "corpus_hash": "0" * 12,
                        "engine_version": "snapshot"},

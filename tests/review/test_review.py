@@ -101,7 +101,7 @@ def test_done_means_full_review_cycle(
 
     calendar = Calendar.from_ical(service.export(hr, plan_id, "ics").content)
     events = list(calendar.walk("VEVENT"))
-    assert len(events) == len(sample_plan.check_ins) + 5
+    assert len(events) == len(sample_plan.check_ins) + len(sample_plan.relationships) + 5
     assert [e.action for e in service.audit_log(hr, plan_id)][-3:] == ["plan.export"] * 3
 
 
