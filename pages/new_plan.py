@@ -50,7 +50,8 @@ with guard("listing your unfinished drafts"):
         with st.expander(f"Unfinished drafts ({len(open_intakes)})", icon=":material/history:"):
             st.caption("Backgrounds you saved but did not turn into a plan yet. Resume one or discard it.")
             labels = {
-                i.id: f"#{i.id} · {i.name or 'unnamed'} · {i.status} · {i.created_at:%Y-%m-%d %H:%M}"
+                i.id: f"#{i.id} · {i.name or 'unnamed'} · {i.overrides.get('team') or 'no team'} · {i.status} · "
+                f"{i.created_at:%Y-%m-%d %H:%M}"
                 for i in open_intakes
             }
             chosen = st.selectbox("Draft", list(labels), format_func=labels.__getitem__, key="np_resume_pick")
@@ -62,6 +63,7 @@ with guard("listing your unfinished drafts"):
                 S["np_name"] = intake.name or ""
                 S["np_start"] = intake.start_date
                 S["np_intake"] = intake.id
+                S["np_team"] = S["np_team_saved"] = intake.overrides.get("team") or profile.NO_TEAM
                 st.rerun()
             if c2.button("Discard", disabled=running, key="np_discard"):
                 with guard("discarding the draft") as out:
@@ -107,6 +109,30 @@ with st.container(border=True):
         disabled=running,
         help="Turns weeks into dates in the exports and the calendar file.",
     )
+    # Teams hiring the hire's role family come first once the profile is read (or confirmed).
+    known: HireProfile | None = S.get("np_hire") or (S["np_reading"].profile if S.get("np_reading") else None)
+    read_family = known.role_family if known else None
+    corpus = current_corpus()
+    team_labels = profile.team_labels(corpus)
+    team = st.selectbox(
+        "Team the hire joins",
+        profile.team_choices(corpus, read_family, S.get("np_team")),
+        format_func=lambda choice: profile.label_for(team_labels, choice),
+        key="np_team",
+        disabled=running,
+        help="The plan names the team's buddy and peers, its starter tasks, rituals and on-call. "
+        "You can change it until you generate.",
+    )
+    note = profile.team_note(corpus, team, read_family)
+    if note:
+        st.caption(safe(note))
+    # A change after the background was saved is saved at once, so resuming the draft keeps it.
+    saved_intake: int | None = S.get("np_intake")
+    if saved_intake is not None and not running and S.get("np_team_saved") != team:
+        with guard("saving the team") as out:
+            profile.save_team(svc.review, user, saved_intake, team)
+        if out.ok:
+            S["np_team_saved"] = team
     if st.button("Read profile", type="primary", icon=":material/person_search:", disabled=running, key="np_read"):
         with guard("reading the profile") as out:
             background = profile.background_from(
@@ -116,13 +142,13 @@ with st.container(border=True):
                 svc.settings.max_upload_bytes,
             )
             intake_id = profile.save_background(
-                svc.review, user, background, name or None, start, replaces=S.get("np_intake")
+                svc.review, user, background, name or None, start, replaces=S.get("np_intake"), team=team
             )
-            S["np_intake"] = intake_id
+            S["np_intake"], S["np_team_saved"] = intake_id, team
             for key in ("np_reading", "np_hire", "np_result", "np_error"):
                 S.pop(key, None)
             S["np_reading"] = profile.read_saved_profile(
-                svc.review, user, intake_id, background, name or None, start, current_corpus()
+                svc.review, user, intake_id, background, name or None, start, corpus
             )
         if out.ok:
             flash("Background saved")
@@ -159,7 +185,7 @@ if reading is not None:
             c3.text_input("Situation (read from the text)", value=ruled.situation.replace("_", " "), disabled=True)
             skills = st.multiselect(
                 "Skills",
-                profile.skill_options(current_corpus(), ruled.skills),
+                profile.skill_options(corpus, ruled.skills),
                 default=ruled.skills,
                 accept_new_options=True,
                 help="Tasks are tailored to these skills.",
@@ -223,6 +249,7 @@ if hire is not None:
             "summary and tasks, which can take minutes on the local model. If the model fails, the "
             "grounded plan is saved anyway, with what needs checking flagged."
         )
+        st.caption(safe(profile.team_line(corpus, team)))
         st.button(
             "Generate plan",
             type="primary",
@@ -259,9 +286,10 @@ if hire is not None:
                     hire_name = S.get("np_name") or None
                     try:
                         S["np_intake"] = draft_intake = drafting.ensure_intake(
-                            svc.review, user, draft_intake, reading.text, hire, hire_name
+                            svc.review, user, draft_intake, reading.text, hire, hire_name, team
                         )
-                        request = drafting.draft_request(reading.text, hire, hire_name)
+                        S["np_team_saved"] = team
+                        request = drafting.draft_request(reading.text, hire, hire_name, team)
                         saved = drafting.draft_and_save(svc.review, engine(), user, draft_intake, request, on_event)
                     except Exception as exc:
                         status.update(label="Drafting failed", state="error", expanded=True)

@@ -2,7 +2,8 @@
 
 With ``--format json`` stdout carries exactly the plan JSON; progress goes to
 stderr. Exit codes: 0 ok, 2 bad input, 3 model unavailable (the grounded plan
-is still printed, its untailored parts flagged ``needs_review``).
+is still printed, its untailored parts flagged ``needs_review``). ``--team ID``
+drafts for a hire joining that team profile; ``--list-teams`` prints the ids.
 """
 
 from __future__ import annotations
@@ -59,6 +60,17 @@ def render_plan(plan: Plan, fmt: str) -> str:
     return to_markdown(plan, unsaved)
 
 
+def _list_teams(value: bool) -> None:
+    """``--list-teams``: print each team profile (id, name, families hired, manager) and stop."""
+    if not value:
+        return
+    from tailor.corpus.documents import load_corpus
+
+    for team in sorted(load_corpus(get_settings().corpus_dir).teams(), key=lambda t: t.id):
+        sys.stdout.write(f"{team.id}\t{team.team}\t{','.join(team.roles)}\t{team.manager.name}\n")
+    raise typer.Exit()
+
+
 def draft(
     background: Annotated[str, typer.Option("--background", "-b", help="A file (.txt .md .pdf .docx) or - for stdin.")],
     name: Annotated[str | None, typer.Option(help="The hire's name (kept out of every prompt).")] = None,
@@ -66,6 +78,20 @@ def draft(
     role_family: Annotated[RoleFamily | None, typer.Option("--role-family", help="Override the role family.")] = None,
     seniority: Annotated[Seniority | None, typer.Option(help="Override the seniority.")] = None,
     start_date: Annotated[str | None, typer.Option("--start-date", help="YYYY-MM-DD")] = None,
+    team: Annotated[
+        str | None,
+        typer.Option(help="The id of the team profile the hire joins (corpus/teams/); see --list-teams."),
+    ] = None,
+    list_teams: Annotated[
+        bool,
+        typer.Option(
+            "--list-teams",
+            help="Print the team profiles, one a line (id, name, role families, manager; tab-separated), and exit.",
+            callback=_list_teams,
+            is_eager=True,  # runs before --background is required
+            expose_value=False,
+        ),
+    ] = False,
     model: Annotated[str | None, typer.Option(help="Any litellm model string; default TAILOR_MODEL.")] = None,
     fmt: Annotated[Literal["json", "markdown"], typer.Option("--format")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write the plan here instead of stdout.")] = None,
@@ -88,9 +114,11 @@ def draft(
         role_family=role_family,
         seniority=seniority,
         start_date=start,
+        team=team,
         model=model,
     )
     result: DraftResult | None = None
+    # An unknown --team is refused by the engine before any work, naming the teams there are (exit 2).
     for event in Engine(settings).draft_events(request):
         if not quiet:
             style = "yellow" if event.kind == "warning" else "dim"

@@ -23,7 +23,8 @@ from tailor.review.users import UserOut
 from tailor.schema import DraftRequest
 from tailor.store.records import IntakeRecord, UserRecord
 
-OVERRIDE_FIELDS: Final = frozenset({"role", "role_family", "seniority", "years_experience", "skills", "model"})
+# ``team`` is the team profile the hire joins; the engine refuses an id the corpus does not have.
+OVERRIDE_FIELDS: Final = frozenset({"role", "role_family", "seniority", "years_experience", "skills", "team", "model"})
 OPEN: Final = ("pending", "failed")  # the intakes still waiting for a plan
 
 
@@ -40,15 +41,7 @@ class Intakes(Part):
     ) -> int:
         """Save what the manager typed, committed before any model call. Returns the intake id."""
         text = clean_text(background_text, "background text", self.settings.max_background_chars)
-        extra = {k: v for k, v in (overrides or {}).items() if v is not None}
-        unknown = sorted(set(extra) - OVERRIDE_FIELDS)
-        if unknown:
-            raise BadInput(f"unknown override(s): {', '.join(unknown)}")
-        try:
-            request = DraftRequest(background=text, name=(name or None), start_date=start_date, **extra)
-        except ValidationError as exc:
-            raise BadInput(f"invalid draft input: {_first_error(exc)}") from None
-        stored = request.model_dump(mode="json", include=set(extra))
+        request, stored = _checked(text, name or None, start_date, overrides or {})
         with self._writing(user) as op:
             op.require(Action.START_DRAFT)
             row = IntakeRecord(
@@ -78,6 +71,23 @@ class Intakes(Part):
     def get_intake(self, user: UserOut, intake_id: int) -> IntakeOut:
         with self._reading(user) as op:
             return intake_out(own_intake(op, intake_id), op.actor)
+
+    def update_intake(self, user: UserOut, intake_id: int, overrides: dict[str, Any]) -> IntakeOut:
+        """Change an open intake's overrides before a draft: a key set to None is removed.
+
+        The New plan page saves what the manager chooses after the background was saved (the
+        confirmed profile, the team the hire joins) here, before any model call, so resuming
+        the intake drafts the same hire for the same team.
+        """
+        with self._writing(user) as op:
+            row = own_intake(op, intake_id)
+            if row.status not in OPEN:
+                raise IllegalTransition(f"intake {intake_id} is {row.status}; only open drafts can be changed")
+            before = dict(row.overrides or {})
+            _, stored = _checked(row.background_text, row.name, row.start_date, {**before, **overrides})
+            row.overrides = stored
+            op.audit("intake.update", "intake", row.id, before={"overrides": before}, after={"overrides": stored})
+            return intake_out(row, op.actor)
 
     def record_intake_failure(self, user: UserOut, intake_id: int, error: str) -> IntakeOut:
         """Mark a generation attempt as failed; the intake stays listed so the manager can retry."""
@@ -122,6 +132,21 @@ def intake_out(row: IntakeRecord, manager: UserRecord) -> IntakeOut:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _checked(
+    text: str, name: str | None, start_date: date | None, overrides: dict[str, Any]
+) -> tuple[DraftRequest, dict[str, Any]]:
+    """The draft request these inputs make and the overrides to store (JSON), or BadInput naming the field."""
+    extra = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(extra) - OVERRIDE_FIELDS)
+    if unknown:
+        raise BadInput(f"unknown override(s): {', '.join(unknown)}")
+    try:
+        request = DraftRequest(background=text, name=name, start_date=start_date, **extra)
+    except ValidationError as exc:
+        raise BadInput(f"invalid draft input: {_first_error(exc)}") from None
+    return request, request.model_dump(mode="json", include=set(extra))
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -35,7 +35,7 @@ assign_reviewer  no       any        any    any                       -
 
 ``read`` covers get_plan, get_revision, history, list_comments, list_decisions,
 diff_revisions, export and audit_log(plan_id); it also scopes list_plans (a manager
-lists their own plans). ``use_draft`` covers get_intake, record_intake_failure,
+lists their own plans). ``use_draft`` covers get_intake, update_intake, record_intake_failure,
 discard_intake and create_plan_from_draft. Anyone signed in may list the HR reviewers.
 
 Two kinds of "no": a role or ownership refusal is :class:`tailor.errors.PermissionDenied`

@@ -7,7 +7,8 @@
 module           job (methods)
 ===============  ===============================================================
 ``intakes``      drafts in progress, saved before any model call (save_intake,
-                 list_intakes, get_intake, record_intake_failure, discard_intake)
+                 list_intakes, get_intake, update_intake, record_intake_failure,
+                 discard_intake)
 ``plans``        plans and revisions (create_plan_from_draft, import_plan,
                  list_plans, list_reviewers, get_plan, get_revision,
                  get_background, diff_revisions, save_revision, restore_revision)

@@ -45,19 +45,25 @@ def event_line(event: ProgressEvent) -> str:
     return f"{EVENT_ICONS.get(event.kind, '')} {safe(event.message)} · {event.elapsed_s:.1f} s"
 
 
-def intake_overrides(hire: HireProfile) -> dict[str, Any]:
-    """The confirmed profile's fields, saved with the draft input so a retry drafts the same hire."""
+def intake_overrides(hire: HireProfile, team: str | None = None) -> dict[str, Any]:
+    """The confirmed profile and the chosen team, saved with the draft input so a retry drafts the same hire.
+
+    ``team`` is always present (None for "No team"), so saving it over an earlier choice clears that choice.
+    """
     return {
         "role": hire.role,
         "role_family": hire.role_family,
         "seniority": hire.seniority,
         "years_experience": hire.years_experience,
         "skills": list(hire.skills),
+        "team": team or None,
     }
 
 
-def draft_request(background: str, hire: HireProfile, name: str | None, model: str | None = None) -> DraftRequest:
-    """The engine's input with the confirmed profile as overrides (so the model is not asked again)."""
+def draft_request(
+    background: str, hire: HireProfile, name: str | None, team: str | None = None, model: str | None = None
+) -> DraftRequest:
+    """The engine's input: the confirmed profile as overrides (so the model is not asked again) and the team."""
     from tailor.schema import DraftRequest
 
     return DraftRequest(
@@ -65,7 +71,7 @@ def draft_request(background: str, hire: HireProfile, name: str | None, model: s
         name=name or None,
         start_date=hire.start_date,
         model=model,
-        **intake_overrides(hire),
+        **intake_overrides(hire, team),
     )
 
 
@@ -132,18 +138,24 @@ def run_draft(events: Iterator[ProgressEvent], on_event: Callable[[ProgressEvent
 
 
 def ensure_intake(
-    review: ReviewService, user: UserOut, intake_id: int | None, background: str, hire: HireProfile, name: str | None
+    review: ReviewService,
+    user: UserOut,
+    intake_id: int | None,
+    background: str,
+    hire: HireProfile,
+    name: str | None,
+    team: str | None = None,
 ) -> int:
-    """The saved draft input to draft from: the one the profile was read from, or a new save.
+    """The saved draft input to draft from, holding the confirmed profile and team, before any model call.
 
-    Generating again from the same input saves it anew, before any model call, with the
-    confirmed profile, so a failed draft can be resumed from Unfinished drafts.
+    The input the profile was read from gets them added; generating again from the same input
+    saves it anew. Either way a failed draft can be resumed from Unfinished drafts as it was.
     """
+    overrides = intake_overrides(hire, team)
     if intake_id is not None:
+        review.update_intake(user, intake_id, overrides)
         return intake_id
-    return review.save_intake(
-        user, background, name=name or None, start_date=hire.start_date, overrides=intake_overrides(hire)
-    )
+    return review.save_intake(user, background, name=name or None, start_date=hire.start_date, overrides=overrides)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Steps 1 to 3 of the New plan page: the background in, the profile read and confirmed, the grounding shown.
+"""Steps 1 to 3 of the New plan page: the background and team in, the profile read and confirmed, the grounding shown.
 
-The background is saved before anything else happens, so nothing a manager types is lost;
+The background is saved before anything else happens, so nothing a manager types is lost,
+and with it the team the hire joins (changed later with :func:`save_team`);
 the profile is read by the engine's own first step (rules only, no model), so the form
 shows exactly what a draft will use; the grounding is the engine's own retrieval query.
 The functions take plain values and the review service, so tests call them without Streamlit.
@@ -23,6 +24,7 @@ from tailor.web.services import corpus_signature, index, settings_key
 if TYPE_CHECKING:
     from tailor.corpus.documents import Corpus
     from tailor.corpus.index import DocHit
+    from tailor.corpus.teams import TeamProfileMeta
     from tailor.pipeline.intake import ProfileReading
     from tailor.review.auth import UserOut
     from tailor.review.service import ReviewService
@@ -47,13 +49,16 @@ def save_background(
     name: str | None,
     start_date: date | None,
     replaces: int | None = None,
+    team: str | None = None,
 ) -> int:
-    """Save the background as a new draft input; the one it ``replaces`` (read earlier) is discarded.
+    """Save the background (and the team chosen) as a new draft input; the one it ``replaces`` is discarded.
 
     Reading the profile again supersedes the earlier save; discarding it keeps the list of
     unfinished drafts short. A failure to discard costs nothing, so it is not reported.
     """
-    intake_id = review.save_intake(user, background, name=name or None, start_date=start_date)
+    intake_id = review.save_intake(
+        user, background, name=name or None, start_date=start_date, overrides={"team": team or None}
+    )
     if replaces is not None and replaces != intake_id:
         with contextlib.suppress(TailorError):
             review.discard_intake(user, replaces)
@@ -99,6 +104,61 @@ def skill_options(corpus_: Corpus, current: Sequence[str]) -> list[str]:
 
     known = sorted(set(Vocabulary.from_corpus(corpus_).skills.values()), key=str.lower)
     return list(dict.fromkeys([*current, *known]))
+
+
+NO_TEAM = ""  # the picker's "No team"; a selectbox shows a None value as an empty box, not as an option
+
+
+def team_choices(corpus_: Corpus, family: str | None, current: str | None = None) -> list[str]:
+    """``NO_TEAM``, then the teams that hire ``family``, then the rest, each by name.
+
+    A team the manager chose earlier that is no longer in the corpus stays listed, so the choice
+    is not silently dropped; drafting with it is refused with the teams that exist.
+    """
+    hiring = sorted(corpus_.teams(), key=lambda t: (family not in t.roles, t.team.lower()))
+    ids = [t.id for t in hiring]
+    stale = [current] if current and current not in ids else []
+    return [NO_TEAM, *stale, *ids]
+
+
+def team_label(team: TeamProfileMeta) -> str:
+    """How a team reads in the picker: its name, the role families it hires and its manager."""
+    return f"{team.team} · hires {', '.join(team.roles)} · manager {team.manager.name}"
+
+
+def team_labels(corpus_: Corpus) -> dict[str, str]:
+    """The picker's label for each choice the corpus has (see :func:`label_for` for the others)."""
+    labels = {t.id: team_label(t) for t in corpus_.teams()}
+    return {NO_TEAM: "No team", **labels}
+
+
+def label_for(labels: dict[str, str], choice: str) -> str:
+    """A choice's label; a team id the corpus no longer has says so."""
+    return labels.get(choice, f"{choice} (no longer in the corpus)")
+
+
+def team_note(corpus_: Corpus, team: str | None, family: str | None) -> str | None:
+    """A word when the chosen team does not hire the hire's role family (allowed: people move across)."""
+    meta = corpus_.team(team) if team else None
+    if meta is None or family is None or family in meta.roles:
+        return None
+    hires = ", ".join(meta.roles)
+    return f"{meta.team} hires {hires}; this hire reads as {family}. Pick another team if that is a slip."
+
+
+def team_line(corpus_: Corpus, team: str | None) -> str:
+    """What the chosen team (or none) means for the plan, said before generating."""
+    if not team:
+        return "No team chosen: the plan follows the role profile alone. Pick a team in step 1 to name the peers."
+    meta = corpus_.team(team)
+    if meta is None:
+        return f"{team} is no longer in the corpus, so drafting with it is refused: pick another team in step 1."
+    return f"For {meta.team} (manager {meta.manager.name}): its people, starter tasks and rituals shape the plan."
+
+
+def save_team(review: ReviewService, user: UserOut, intake_id: int, team: str | None) -> None:
+    """Save a changed team on the draft input at once, so it is there when the input is resumed."""
+    review.update_intake(user, intake_id, {"team": team or None})
 
 
 def confirmed_profile(profile: HireProfile, **changes: Any) -> HireProfile:

@@ -64,6 +64,7 @@ MATRIX: dict[str, tuple[str | None, Operation, set[str]]] = {
         lambda w, u: w.service.record_intake_failure(u, w.intake_id, "x"),
         {"owner"},
     ),
+    "update_intake": (None, lambda w, u: w.service.update_intake(u, w.intake_id, {"team": "team-orders"}), {"owner"}),
     "discard_intake": (None, lambda w, u: w.service.discard_intake(u, w.intake_id), {"owner"}),
     "create_plan_from_draft": (
         None,

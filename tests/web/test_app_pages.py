@@ -210,7 +210,8 @@ def test_new_plan_with_the_model_down_saves_the_grounded_plan_with_flags(
     # Step 2: the profile read by rules, as a form to confirm or correct.
     assert "2. Confirm the profile" in texts(at.subheader)
     assert "Senior Backend Engineer" in [t.value for t in at.text_input]  # the job title, read from line 1
-    assert at.selectbox[0].value == "backend" and at.selectbox[1].value == "senior"
+    boxes = {box.label: box.value for box in at.selectbox}
+    assert boxes["Role family"] == "backend" and boxes["Seniority"] == "senior"
     at.number_input[0].set_value(9.0)
     at.button[[b.label for b in at.button].index("Confirm profile")].click().run()
     assert not at.exception, at.exception

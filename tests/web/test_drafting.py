@@ -25,6 +25,7 @@ from tailor.web.drafting import (
     intake_overrides,
     run_draft,
 )
+from tailor.web.profile import save_background
 from tests.fixtures.db import make_plan
 from tests.fixtures.drafting import BACKGROUND, CORPUS, model_settings, valid_answers
 
@@ -42,10 +43,12 @@ def event(kind: str, **extra: object) -> ProgressEvent:
     return ProgressEvent.model_validate({"kind": kind, "message": f"{kind} <b>", "elapsed_s": 1.25, **extra})
 
 
-def test_the_request_carries_the_confirmed_profile() -> None:
+def test_the_request_carries_the_confirmed_profile_and_team() -> None:
     request = draft_request(BACKGROUND, HIRE, "", model="openai/x")
-    assert request.name is None and request.model == "openai/x"
+    assert request.name is None and request.model == "openai/x" and request.team is None
     assert {k: getattr(request, k) for k in intake_overrides(HIRE)} == intake_overrides(HIRE)
+    assert draft_request(BACKGROUND, HIRE, None, "team-orders").team == "team-orders"
+    assert draft_request(BACKGROUND, HIRE, None, "").team is None  # the picker's "No team"
 
 
 def test_an_event_line_is_literal_and_timed() -> None:
@@ -104,10 +107,24 @@ def test_with_the_model_down_the_grounded_plan_is_saved_and_says_why(service: Re
 
 
 def test_generating_again_reuses_the_saved_input_or_saves_a_new_one(service: ReviewService, manager: UserOut) -> None:
-    assert ensure_intake(service, manager, 41, BACKGROUND, HIRE, None) == 41
     intake = ensure_intake(service, manager, None, BACKGROUND, HIRE, "Priya")
     saved = service.get_intake(manager, intake)
     assert saved.name == "Priya" and saved.overrides["skills"] == HIRE.skills
+    assert "team" not in saved.overrides  # no team chosen
+
+
+def test_the_input_the_profile_was_read_from_gets_the_confirmed_profile_and_team(
+    service: ReviewService, manager: UserOut
+) -> None:
+    read_from = save_background(service, manager, BACKGROUND, "Priya", None, team="team-live-stock")
+    assert ensure_intake(service, manager, read_from, BACKGROUND, HIRE, "Priya", "team-orders") == read_from
+    saved = service.get_intake(manager, read_from)
+    assert saved.overrides == {**intake_overrides(HIRE), "team": "team-orders"}
+    # Resuming it drafts the same hire for the same team.
+    assert saved.draft_request() == draft_request(BACKGROUND, HIRE, "Priya", "team-orders")
+    # "No team" clears an earlier choice.
+    ensure_intake(service, manager, read_from, BACKGROUND, HIRE, "Priya", None)
+    assert "team" not in service.get_intake(manager, read_from).overrides
 
 
 def test_a_failed_draft_is_recorded_on_its_input(service: ReviewService, manager: UserOut) -> None:

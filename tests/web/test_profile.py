@@ -11,12 +11,19 @@ from tailor.errors import BadInput
 from tailor.review.auth import UserOut
 from tailor.review.service import ReviewService
 from tailor.web.profile import (
+    NO_TEAM,
     background_from,
     confirmed_profile,
+    label_for,
     read_profile,
     read_saved_profile,
     save_background,
+    save_team,
     skill_options,
+    team_choices,
+    team_labels,
+    team_line,
+    team_note,
 )
 from tests.fixtures.drafting import BACKGROUND, CORPUS
 
@@ -73,3 +80,41 @@ def test_a_profile_that_cannot_be_read_is_recorded_on_the_saved_input(
         read_saved_profile(service, manager, intake, BACKGROUND, None, None, CORPUS)
     saved = service.list_intakes(manager, include_closed=True)
     assert [(i.id, i.status, i.error) for i in saved] == [(intake, "failed", "no role could be read")]
+
+
+# --------------------------------------------------------------------------- the team the hire joins
+def test_teams_hiring_the_family_come_first_after_no_team() -> None:
+    choices = team_choices(CORPUS, "backend")
+    hiring = [t for t in CORPUS.teams() if "backend" in t.roles]
+    assert choices[0] == NO_TEAM and len(choices) == len(CORPUS.teams()) + 1
+    assert set(choices[1 : 1 + len(hiring)]) == {t.id for t in hiring} and hiring
+    # Before the profile is read there is no family: every team, by name.
+    name_of = {t.id: t.team.lower() for t in CORPUS.teams()}
+    names = [name_of[c] for c in team_choices(CORPUS, None)[1:]]
+    assert names == sorted(names)
+
+
+def test_team_labels_name_the_team_its_families_and_manager() -> None:
+    labels = team_labels(CORPUS)
+    assert labels[NO_TEAM] == "No team"
+    assert labels["team-orders"] == "Orders squad · hires backend · manager Aylin Demir"
+    # A team chosen earlier that the corpus lost stays listed, and says so.
+    assert team_choices(CORPUS, "backend", "team-gone")[:2] == [NO_TEAM, "team-gone"]
+    assert label_for(labels, "team-gone") == "team-gone (no longer in the corpus)"
+    assert "no longer in the corpus" in team_line(CORPUS, "team-gone")
+    assert team_line(CORPUS, NO_TEAM).startswith("No team chosen")
+
+
+def test_a_team_that_does_not_hire_the_family_gets_a_note() -> None:
+    assert team_note(CORPUS, "team-orders", "backend") is None
+    assert team_note(CORPUS, NO_TEAM, "backend") is None
+    assert team_note(CORPUS, "team-orders", "frontend") == (
+        "Orders squad hires backend; this hire reads as frontend. Pick another team if that is a slip."
+    )
+
+
+def test_the_team_is_saved_with_the_background_and_changed_on_it(service: ReviewService, manager: UserOut) -> None:
+    intake_id = save_background(service, manager, BACKGROUND, None, None, team="team-orders")
+    assert service.get_intake(manager, intake_id).overrides == {"team": "team-orders"}
+    save_team(service, manager, intake_id, NO_TEAM)
+    assert service.get_intake(manager, intake_id).overrides == {}
