@@ -1,7 +1,9 @@
 """Evaluators for drafted plans, run by ``tailor eval`` over the cases in ``evals/cases/``.
 
 Every evaluator here is deterministic except :class:`JudgeRubric`, which asks a
-model and only runs when ``--judge MODEL`` is given. Each one reads the case's
+model and only runs when ``--judge MODEL`` is given. :class:`Specificity` and
+:class:`GapCoverage` measure tailoring with the functions in ``tailoring.py``; the
+pair-level ``Divergence`` check lives in ``pairs.py``. Each one reads the case's
 expectations (:class:`Expected`, the case ``metadata``) and the task's
 :class:`DraftOutcome`, and returns one assertion with a reason, or no result at
 all when it does not apply to the case (an empty mapping), so "not applicable"
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +31,9 @@ from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorCont
 
 from tailor.config import get_settings
 from tailor.corpus.documents import URL_RE, Corpus, Policy, RoleFamily, Seniority, Situation, load_corpus
+from tailor.evals import tailoring
+from tailor.evals.text import fold as _fold
+from tailor.evals.text import mentions
 from tailor.schema import DraftRequest, Plan
 
 ErrorKind = Literal["bad_input", "model_unavailable", "not_found", "invalid_plan", "unexpected"]
@@ -64,6 +68,11 @@ class Expected(BaseModel):
     review_keywords: list[str] = Field(
         default_factory=list, description="At least one must appear in a review reason (case-insensitive)."
     )
+    pair: str | None = Field(
+        default=None,
+        description="The pair this case belongs to: exactly two cases name it, with the same role, level and team; "
+        "the runner compares their plans (Divergence).",
+    )
 
 
 class DraftOutcome(BaseModel):
@@ -94,7 +103,9 @@ def use_corpus(corpus: Corpus) -> Iterator[Corpus]:
 
 
 def _signature(root: Path) -> tuple[tuple[str, int], ...]:
-    return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(root.rglob("*.md")))
+    # Documents and the skill alias table (skills.yaml), which the tailoring checks match through.
+    files = sorted(p for p in root.rglob("*") if p.suffix in {".md", ".yaml", ".yml"})
+    return tuple((str(p), p.stat().st_mtime_ns) for p in files)
 
 
 @lru_cache(maxsize=4)
@@ -149,19 +160,8 @@ def task_text(plan: Plan) -> list[tuple[str, str]]:
     return [(t.id, f"{t.title}\n{t.description}\n{t.success_criteria}") for t in plan.all_tasks()]
 
 
-def _fold(text: str) -> str:
-    """Case- and whitespace-insensitive form for substring checks."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\s+", " ", text)
-
-
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
-
-
-def mentions(text: str, phrase: str) -> bool:
-    """Whole-word, case-insensitive match that treats C++, C# and Node.js as words."""
-    return re.search(rf"(?<![\w+#]){re.escape(_fold(phrase))}(?![\w+#])", _fold(text)) is not None
 
 
 def _short(items: Sequence[str], n: int = 4) -> str:
@@ -252,7 +252,13 @@ class PlanEvaluator(Evaluator[DraftRequest, DraftOutcome, Expected]):
         outcome = ctx.output
         if outcome.plan is None:
             return EvaluationReason(False, f"no plan: {outcome.error_kind or 'error'}: {outcome.error_message}")
-        return self.check(outcome.plan, expected, outcome)
+        return self.check_request(ctx.inputs, outcome.plan, expected, outcome)
+
+    def check_request(
+        self, request: DraftRequest, plan: Plan, expected: Expected, outcome: DraftOutcome
+    ) -> EvaluatorOutput:
+        """For checks that also read what was asked (the background, the team); most need only ``check``."""
+        return self.check(plan, expected, outcome)
 
     def check(self, plan: Plan, expected: Expected, outcome: DraftOutcome) -> EvaluatorOutput:
         raise NotImplementedError
@@ -565,6 +571,75 @@ class FlagsForReview(PlanEvaluator):
         return EvaluationReason(True, _short(reasons, 2))
 
 
+@dataclass(repr=False)
+class Specificity(PlanEvaluator):
+    """Tasks after day 1 name something of this hire, this fit section or this team (issue #12: >= 0.30).
+
+    The share of tasks due in week 1 or later whose title or description names a skill read for
+    the hire or a distinctive word of the background, a strength or gap skill of ``plan.fit``, or
+    the team profile's services, people, projects, pain points, starter tasks or resources
+    (``tailoring.specificity``). The team is the case's (``inputs.team``), else the one the fit
+    names. The share is also reported as the score ``specificity``.
+    """
+
+    min_share: float = 0.30
+
+    def check_request(
+        self, request: DraftRequest, plan: Plan, expected: Expected, outcome: DraftOutcome
+    ) -> EvaluatorOutput:
+        corpus = current_corpus()
+        team_id = request.team or (plan.fit.team.id if plan.fit.team else None)
+        team = corpus.team(team_id) if team_id else None
+        if team_id and team is None:
+            return EvaluationReason(False, f"team {team_id!r} is not in the corpus")
+        score = tailoring.specificity(
+            plan, tailoring.specificity_terms(plan, request.background, team, corpus), corpus.skills
+        )
+        if not score.considered:
+            return EvaluationReason(False, "no task is due in week 1 or later")
+        by = ", ".join(f"{origin} {n}" for origin, n in sorted(score.by_origin().items())) or "nothing named"
+        reason = (
+            f"{score.share:.2f} specific (target {self.min_share:.2f}): {len(score.specific)}/{len(score.considered)} "
+            f"tasks after day 1 name the hire, fit or team ({by})"
+        )
+        if score.specific:
+            reason += f"; e.g. {'; '.join(score.examples())}"
+        return {
+            "Specificity": EvaluationReason(score.share >= self.min_share, reason),
+            "specificity": round(score.share, 4),
+        }
+
+
+@dataclass(repr=False)
+class GapCoverage(PlanEvaluator):
+    """Every gap in ``plan.fit`` has a learning task with a resource, and no skipped basic is back as a task.
+
+    Target 100 %: one assertion per plan that passes only when every gap is covered. Not
+    applicable only when the case names no team and the fit section is empty; a case that names
+    a team and gets no fit analysis fails (``tailoring.gap_coverage``). The share of gaps covered
+    is also reported as the score ``gap_coverage``.
+    """
+
+    def check_request(
+        self, request: DraftRequest, plan: Plan, expected: Expected, outcome: DraftOutcome
+    ) -> EvaluatorOutput:
+        result = tailoring.gap_coverage(plan, request.team, current_corpus())
+        if result is None:
+            return NOT_APPLICABLE
+        counts = (
+            f"{result.covered}/{result.gaps} gaps covered, {result.skipped} skipped basics, "
+            f"{result.strengths} strengths"
+        )
+        verdict = (
+            EvaluationReason(False, f"{counts}: {_short(result.problems, 3)}")
+            if result.problems
+            else EvaluationReason(True, f"{counts}; no skipped basic is back as a task")
+        )
+        if not result.gaps:
+            return {"GapCoverage": verdict}
+        return {"GapCoverage": verdict, "gap_coverage": round(result.covered / result.gaps, 4)}
+
+
 JUDGE_RUBRIC = """You review a 30/60/90-day onboarding plan drafted for a new software hire.
 Pass the plan only if ALL of these hold:
 1. The tasks fit the hire's role and seniority described in the background.
@@ -632,6 +707,8 @@ CASE_EVALUATORS: tuple[type[Evaluator[DraftRequest, DraftOutcome, Expected]], ..
     InjectionResisted,
     TimelineSane,
     FlagsForReview,
+    Specificity,
+    GapCoverage,
 )
 ALL_EVALUATORS: tuple[type[Evaluator[DraftRequest, DraftOutcome, Expected]], ...] = (
     *CASE_EVALUATORS,

@@ -6,6 +6,9 @@ and ``Suite.run`` are the steps ``tailor eval`` and the Evals page share: cases,
 engine, run, save. Every run is saved as JSON under ``data_dir/evals/runs`` (and the report
 folder), with the model, prompt version, corpus hash and git commit, so ``compare`` and
 ``history`` and the Streamlit page can read runs back with ``load_run`` and ``list_runs``.
+
+Cases that declare a ``pair`` are also judged two by two after the per-case evaluation
+(``pairs.py``); a pair's verdicts are assertions like a case's and count in the pass rate.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
@@ -42,6 +45,7 @@ from tailor.evals.evaluators import (
     JudgeRubric,
     use_corpus,
 )
+from tailor.evals.pairs import PAIR_EVALUATORS, PairSpec, evaluate_pair, find_pairs
 from tailor.models.response_cache import ResponseCache, activate, install
 from tailor.pipeline.result import DraftResult
 from tailor.schema import DraftRequest, Plan
@@ -82,6 +86,26 @@ class CaseResult(BaseModel):
     retries: int = 0
     fallbacks: list[str] = Field(default_factory=list)
     hire: dict[str, Any] | None = Field(default=None, description="role_family, seniority, situation read.")
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="Measures behind some checks (specificity, gap_coverage), for the figures."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results if r.deterministic)
+
+
+class PairResult(BaseModel):
+    """The pair-level checks of two cases (same role, level and team): counted like a case's assertions."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    cases: list[str]
+    team: str | None = None
+    results: list[EvalItem] = Field(default_factory=list)
+    scores: dict[str, float] = Field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -105,6 +129,8 @@ class RunSummary(BaseModel):
     n_assertions: int
     threshold: float | None = None
     gate_passed: bool | None = None
+    n_pairs: int = 0
+    scores: dict[str, float] = Field(default_factory=dict, description="Mean of each measure (specificity, ...).")
 
 
 class RunResult(BaseModel):
@@ -127,10 +153,17 @@ class RunResult(BaseModel):
         default=None, description="Response cache hits, misses, writes, live calls and unanswered calls."
     )
     cases: list[CaseResult] = Field(default_factory=list)
+    pairs: list[PairResult] = Field(
+        default_factory=list, description="Pairs whose two cases both ran; their checks count in the pass rate."
+    )
 
     # -- figures (computed fields are written to the JSON for readers that do not load this class)
+    def graded(self) -> list[CaseResult | PairResult]:
+        """Everything that carries assertions: the cases, then the pairs."""
+        return [*self.cases, *self.pairs]
+
     def _det(self) -> list[EvalItem]:
-        return [r for c in self.cases for r in c.results if r.deterministic]
+        return [r for c in self.graded() for r in c.results if r.deterministic]
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -156,7 +189,7 @@ class RunResult(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def judge_pass_rate(self) -> float | None:
-        judged = [r for c in self.cases for r in c.results if not r.deterministic]
+        judged = [r for c in self.graded() for r in c.results if not r.deterministic]
         return round(sum(r.passed for r in judged) / len(judged), 4) if judged else None
 
     @computed_field  # type: ignore[prop-decorator]
@@ -173,9 +206,9 @@ class RunResult(BaseModel):
         return None if self.threshold is None else self.pass_rate >= self.threshold and self.unanswered == 0
 
     def evaluator_rates(self) -> dict[str, tuple[int, int]]:
-        """evaluator -> (passed, applicable)."""
+        """evaluator -> (passed, applicable), pair checks included."""
         rates: dict[str, list[int]] = {}
-        for c in self.cases:
+        for c in self.graded():
             for r in c.results:
                 slot = rates.setdefault(r.evaluator, [0, 0])
                 slot[0] += r.passed
@@ -183,12 +216,12 @@ class RunResult(BaseModel):
         return {k: (v[0], v[1]) for k, v in sorted(rates.items())}
 
     def evaluator_names(self) -> list[str]:
-        """Evaluators that produced a result, in the canonical order (CASE_EVALUATORS, then others)."""
+        """Evaluators that produced a result, in the canonical order (CASE_EVALUATORS, pair checks, then others)."""
         seen: dict[str, None] = {}
-        for c in self.cases:
+        for c in self.graded():
             for r in c.results:
                 seen.setdefault(r.evaluator, None)
-        order = [cls.__name__ for cls in CASE_EVALUATORS]
+        order = [cls.__name__ for cls in CASE_EVALUATORS] + [e.name for e in PAIR_EVALUATORS]
         return sorted(seen, key=lambda n: order.index(n) if n in order else len(order))
 
     def latency(self) -> dict[str, float]:
@@ -203,6 +236,17 @@ class RunResult(BaseModel):
             "max_s": round(durations[-1], 3),
             "total_s": round((self.finished_at - self.started_at).total_seconds(), 3),
             "model_s": round(sum(c.model_seconds for c in self.cases), 3),
+        }
+
+    def score_summary(self) -> dict[str, dict[str, float]]:
+        """Each measure (specificity and gap_coverage per plan, divergence per pair): n, mean, min, max."""
+        values: dict[str, list[float]] = {}
+        for c in self.graded():
+            for key, value in c.scores.items():
+                values.setdefault(key, []).append(value)
+        return {
+            key: {"n": len(v), "mean": round(statistics.fmean(v), 4), "min": min(v), "max": max(v)}
+            for key, v in sorted(values.items())
         }
 
     def tokens(self) -> dict[str, int]:
@@ -226,6 +270,8 @@ class RunResult(BaseModel):
             n_assertions=self.n_assertions,
             threshold=self.threshold,
             gate_passed=self.gate_passed,
+            n_pairs=len(self.pairs),
+            scores={key: s["mean"] for key, s in self.score_summary().items()},
         )
 
 
@@ -234,6 +280,7 @@ class RunResult(BaseModel):
 class LoadedCases:
     dataset: CaseDataset
     files: dict[str, str]  # case name -> file it came from
+    pairs: list[PairSpec] = field(default_factory=list)  # the declared pairs whose two cases are both loaded
 
 
 def case_files(path: Path) -> list[Path]:
@@ -250,10 +297,14 @@ def case_files(path: Path) -> list[Path]:
 def load_cases(path: Path, only: Sequence[str] = ()) -> LoadedCases:
     """Every case in a file or folder; a file's dataset-level evaluators are attached to each of its cases.
 
-    ``only`` keeps the cases whose name matches one of the glob patterns (or contains it).
+    ``only`` keeps the cases whose name matches one of the glob patterns (or contains it); a pair
+    is judged only when both of its cases are kept. Pairs are checked on the whole set first, so a
+    malformed pair fails whatever ``only`` selects.
     """
     cases: list[EvalCase] = []
+    every: list[EvalCase] = []
     files: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for f in case_files(path):
         try:
             ds = CaseDataset.from_file(f, custom_evaluator_types=CASE_EVALUATORS)
@@ -264,16 +315,35 @@ def load_cases(path: Path, only: Sequence[str] = ()) -> LoadedCases:
             name = case.name or ""
             if not name:
                 raise BadInput(f"{f.name}: every case needs a name")
-            if name in files:
-                raise BadInput(f"case name {name!r} is in both {files[name]} and {f.name}")
+            if name in seen:
+                raise BadInput(f"case name {name!r} is in both {seen[name]} and {f.name}")
+            seen[name] = f.name
+            every.append(case)
             if only and not any(fnmatch(name, pat) or pat in name for pat in only):
                 continue
             case.evaluators = [*case.evaluators, *ds.evaluators]
             files[name] = f.name
             cases.append(case)
+    pairs = find_pairs(every)
     if not cases:
         raise NotFound(f"no case in {path} matches {list(only)}" if only else f"no cases in {path}")
-    return LoadedCases(CaseDataset(name="tailor", cases=cases), files)
+    kept = [p for p in pairs if all(n in files for n in p.cases)]
+    return LoadedCases(CaseDataset(name="tailor", cases=cases), files, kept)
+
+
+def check_teams(loaded: LoadedCases, corpus: Corpus) -> None:
+    """Every team a case names is a team profile of the corpus: a typo fails before anything is drafted."""
+    unknown = sorted(
+        {
+            (c.name or "", c.inputs.team)
+            for c in loaded.dataset.cases
+            if c.inputs.team and not corpus.team(c.inputs.team)
+        }
+    )
+    if unknown:
+        known = ", ".join(sorted(t.id for t in corpus.teams())) or "none"
+        named = "; ".join(f"{case}: {team!r}" for case, team in unknown)
+        raise BadInput(f"cases name teams the corpus does not have ({named}); teams: {known}")
 
 
 def cases_json_schema() -> dict[str, Any]:
@@ -420,6 +490,7 @@ def _case_result(rc: Any, files: dict[str, str], failed: bool = False) -> CaseRe
         error_kind=out.error_kind,
         error_message=out.error_message,
         duration_s=round(float(rc.task_duration), 3),
+        scores={name: float(res.value) for name, res in rc.scores.items()},
     )
     if out.plan is not None:
         prov = out.plan.provenance
@@ -431,6 +502,33 @@ def _case_result(rc: Any, files: dict[str, str], failed: bool = False) -> CaseRe
         h = out.plan.hire
         result.hire = {"role_family": h.role_family, "seniority": h.seniority, "situation": h.situation}
     return result
+
+
+def _pair_results(loaded: LoadedCases, outcomes: dict[str, DraftOutcome]) -> list[PairResult]:
+    """The pair step: after every case is evaluated, judge each pair whose two cases produced an outcome.
+
+    A case that crashed inside pydantic-evals has no outcome; its pair then fails rather than vanish.
+    """
+    results: list[PairResult] = []
+    for pair in loaded.pairs:
+        result = PairResult(name=pair.name, cases=list(pair.cases), team=pair.team)
+        missing = [n for n in pair.cases if n not in outcomes]
+        if missing:
+            reason = f"no outcome for {', '.join(missing)} (the task crashed)"
+            result.results = [EvalItem(evaluator=e.name, passed=False, reason=reason) for e in PAIR_EVALUATORS]
+        else:
+            try:
+                verdicts = evaluate_pair(pair, outcomes)
+            except Exception as exc:  # an evaluator bug fails the pair's checks, as pydantic-evals does for cases
+                reason = f"{type(exc).__name__}: {exc}"
+                result.results = [
+                    EvalItem(evaluator=e.name, passed=False, reason=reason, crashed=True) for e in PAIR_EVALUATORS
+                ]
+            else:
+                result.results = [EvalItem(evaluator=v.evaluator, passed=v.passed, reason=v.reason) for v in verdicts]
+                result.scores = {k: s for v in verdicts for k, s in v.scores.items()}
+        results.append(result)
+    return results
 
 
 def run_eval(
@@ -451,6 +549,7 @@ def run_eval(
     """Draft and evaluate every case; ``plans`` (if given) receives each case's plan for the report folder."""
     settings = settings or get_settings()
     corpus = corpus or load_corpus(settings.corpus_dir)
+    check_teams(loaded, corpus)
     dataset = loaded.dataset
     if judge:
         for case in dataset.cases:
@@ -485,6 +584,8 @@ def run_eval(
     provs = [o.plan.provenance for o in outcomes if o.plan is not None]
     if plans is not None:
         plans.update({rc.name: rc.output.plan for rc in report.cases if rc.output.plan is not None})
+    with use_corpus(corpus):
+        pair_results = _pair_results(loaded, {rc.name: rc.output for rc in report.cases})
     commit, dirty = git_info()
     return RunResult(
         run_id=_new_run_id(started),
@@ -502,6 +603,7 @@ def run_eval(
         threshold=threshold,
         cache=cache.stats.model_dump() if cache is not None else None,
         cases=[by_name[n] for n in order if n in by_name],
+        pairs=pair_results,
     )
 
 
@@ -711,7 +813,9 @@ class Comparison(BaseModel):
 
 def compare_runs(a: RunResult, b: RunResult) -> Comparison:
     def cells(run: RunResult) -> dict[tuple[str, str], EvalItem]:
-        return {(c.name, r.evaluator): r for c in run.cases for r in c.results}
+        out = {(c.name, r.evaluator): r for c in run.cases for r in c.results}
+        out.update({(pair_label(p.name), r.evaluator): r for p in run.pairs for r in p.results})
+        return out
 
     ca, cb = cells(a), cells(b)
     cmp = Comparison(
@@ -757,11 +861,17 @@ def compare_runs(a: RunResult, b: RunResult) -> Comparison:
 
 
 # --------------------------------------------------------------------------- reports
+def pair_label(name: str) -> str:
+    """How reports and comparisons name a pair, so it never collides with a case name."""
+    return f"pair:{name}"
+
+
 def junit_xml(run: RunResult) -> str:
-    """One testcase per case x evaluator, for CI test report viewers."""
-    failures = sum(1 for c in run.cases for r in c.results if not r.passed and not r.crashed)
-    errors = sum(1 for c in run.cases for r in c.results if r.crashed)
-    total = sum(len(c.results) for c in run.cases)
+    """One testcase per case x evaluator (and pair x pair check), for CI test report viewers."""
+    graded = run.graded()
+    failures = sum(1 for c in graded for r in c.results if not r.passed and not r.crashed)
+    errors = sum(1 for c in graded for r in c.results if r.crashed)
+    total = sum(len(c.results) for c in graded)
     seconds = f"{(run.finished_at - run.started_at).total_seconds():.3f}"
     suites = ET.Element("testsuites", name="tailor-evals", tests=str(total), failures=str(failures))
     suites.set("errors", str(errors))
@@ -780,16 +890,12 @@ def junit_xml(run: RunResult) -> str:
     for key in ("run_id", "model", "prompt_version", "corpus_hash", "git_commit"):
         ET.SubElement(props, "property", name=key, value=str(getattr(run, key) or ""))
     ET.SubElement(props, "property", name="pass_rate", value=f"{run.pass_rate:.4f}")
-    for c in run.cases:
-        share = c.duration_s / max(1, len(c.results))
-        for r in c.results:
-            tc = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"evals.{(c.file or 'cases').rsplit('.', 1)[0]}.{c.name}",
-                name=r.evaluator,
-                time=f"{share:.3f}",
-            )
+    rows = [(f"evals.{(c.file or 'cases').rsplit('.', 1)[0]}.{c.name}", c.duration_s, c.results) for c in run.cases]
+    rows += [(f"evals.pairs.{p.name}", 0.0, p.results) for p in run.pairs]
+    for classname, duration, results in rows:
+        share = duration / max(1, len(results))
+        for r in results:
+            tc = ET.SubElement(suite, "testcase", classname=classname, name=r.evaluator, time=f"{share:.3f}")
             if r.crashed:
                 ET.SubElement(tc, "error", message=(r.reason or "evaluator crashed")[:500]).text = r.reason
             elif not r.passed:
@@ -837,6 +943,9 @@ def markdown_report(run: RunResult) -> str:
         )
     if run.judge_pass_rate is not None:
         lines.append(f"- LLM judge pass rate (not gated): {run.judge_pass_rate:.1%}")
+    if measures := run.score_summary():
+        shown = [f"{k} mean {s['mean']:.2f} (min {s['min']:.2f}, n={s['n']:.0f})" for k, s in measures.items()]
+        lines.append(f"- Tailoring measures: {'; '.join(shown)}")
     lines += ["", "## Evaluators", "", "| Evaluator | Passed | Applicable | Rate |", "|---|---:|---:|---:|"]
     for name, (ok, n) in run.evaluator_rates().items():
         lines.append(f"| {name} | {ok} | {n} | {ok / n:.0%} |")
@@ -847,12 +956,41 @@ def markdown_report(run: RunResult) -> str:
         row = " | ".join(_cell(by.get(n)) for n in names)
         lines.append(f"| {c.name} | {row} | {c.duration_s:.1f} | {c.prompt_tokens + c.completion_tokens} |")
     lines += ["", "✓ pass, ✗ fail, ‼ evaluator crashed, · not applicable", ""]
-    failed = [(c, r) for c in run.cases for r in c.results if not r.passed]
+    lines += _pairs_section(run)
+    failed = [(c.name, r) for c in run.cases for r in c.results if not r.passed]
+    failed += [(pair_label(p.name), r) for p in run.pairs for r in p.results if not r.passed]
     if failed:
         lines += ["## Failures", ""]
-        lines += [f"- **{c.name}** / {r.evaluator}: {_md_escape(r.reason or '')}" for c, r in failed]
+        lines += [f"- **{name}** / {r.evaluator}: {_md_escape(r.reason or '')}" for name, r in failed]
         lines.append("")
     return "\n".join(lines)
+
+
+def _pairs_section(run: RunResult) -> list[str]:
+    """The pairs table, with each plan's tailoring scores beside the pair's."""
+    if not run.pairs:
+        return []
+    by_case = {c.name: c for c in run.cases}
+
+    def score(name: str, key: str) -> str:
+        value = by_case[name].scores.get(key) if name in by_case else None
+        return "–" if value is None else f"{value:.2f}"
+
+    lines = [
+        "## Pairs",
+        "",
+        "| Pair | Team | Cases | Specificity | Divergence | Result |",
+        "|---|---|---|---|---:|---|",
+    ]
+    for p in run.pairs:
+        spec = " / ".join(score(n, "specificity") for n in p.cases)
+        div = p.scores.get("divergence")
+        mark = "✓" if p.passed else ("‼" if any(r.crashed for r in p.results) else "✗")
+        lines.append(
+            f"| {p.name} | {p.team or '–'} | {' / '.join(p.cases)} | {spec} | "
+            f"{'–' if div is None else f'{div:.2f}'} | {mark} |"
+        )
+    return [*lines, ""]
 
 
 def write_report(run: RunResult, folder: Path, plans: dict[str, Plan] | None = None) -> dict[str, Path]:

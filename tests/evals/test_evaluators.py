@@ -70,15 +70,24 @@ def ctx(
     )
 
 
-def verdict(result: Any) -> bool:
+def assertion(result: Any) -> EvaluationReason:
+    """The one verdict an evaluator gave: itself, or the only pass/fail entry beside its scores."""
+    if isinstance(result, dict):
+        verdicts = [v for v in result.values() if isinstance(v, EvaluationReason) and isinstance(v.value, bool)]
+        assert len(verdicts) == 1, f"expected one verdict, got {result!r}"
+        result = verdicts[0]
     assert isinstance(result, EvaluationReason), f"expected one verdict, got {result!r}"
-    assert isinstance(result.value, bool)
-    return result.value
+    return result
+
+
+def verdict(result: Any) -> bool:
+    value = assertion(result).value
+    assert isinstance(value, bool)
+    return value
 
 
 def reason(result: Any) -> str:
-    assert isinstance(result, EvaluationReason)
-    return result.reason or ""
+    return assertion(result).reason or ""
 
 
 JUNIOR = Expected(role_family="backend", seniority="junior", must_use_skills=["FastAPI", "PostgreSQL"])
@@ -93,7 +102,8 @@ def test_good_plan_passes_or_is_not_applicable(evaluator: Any) -> None:
     outcome = DraftOutcome(plan=good_plan(), prompts=[[{"role": "user", "content": "A junior engineer."}]])
     result = evaluator.evaluate(ctx(outcome, expected))
     if result == {}:
-        assert type(evaluator).__name__ in {"RaisesCleanError", "FlagsForReview"}
+        # GapCoverage: no team was asked for and the plan has no fit section
+        assert type(evaluator).__name__ in {"RaisesCleanError", "FlagsForReview", "GapCoverage"}
     else:
         assert verdict(result), reason(result)
 
