@@ -149,6 +149,9 @@ class FitGap(_Model):
     resource_url: str | None = None
     contact: ShortText | None = Field(default=None, description="The team member who knows the area.")
     contact_role: ShortText | None = None
+    builds_on: list[ShortText] = Field(
+        default_factory=list, description="Related skills the hire has that carry over (corpus/skills.yaml)."
+    )
     task_id: str | None = Field(default=None, description="The plan task that closes the gap.")
     source: str
 
@@ -168,13 +171,35 @@ class Fit(_Model):
     strengths: list[FitStrength] = Field(default_factory=list)
     gaps: list[FitGap] = Field(default_factory=list)
     skipped: list[SkippedBasic] = Field(default_factory=list)
+    chosen_tasks: list[str] = Field(
+        default_factory=list, description="Ids of the team's starter and stretch tasks chosen for this hire."
+    )
+
+
+FlagKind = Literal[
+    "model_unavailable",
+    "model_slow",
+    "model_crashed",
+    "invalid_output",
+    "not_tailored",
+    "profile_uncertain",
+    "retrieval_down",
+    "validation",
+    "draft_stopped",
+    "note",
+]
+"""Why a flag was raised; ``tailor.review.flags`` turns each kind into a sentence and an action for people."""
 
 
 class ReviewFlag(_Model):
     """A plan-level note of something the engine could not do and a human must check."""
 
     field: str
-    reason: str
+    reason: str = Field(description="For people: what happened and what it means for the plan.")
+    kind: FlagKind | None = Field(default=None, description="Why; None on plans stored before flags had kinds.")
+    detail: str | None = Field(
+        default=None, description="Technical detail (the error, the model's answer): for the log and a details view."
+    )
 
 
 class StepTiming(_Model):

@@ -19,6 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 ALIASES_FILE = "skills.yaml"
 # Aliases this short are ordinary letters in lower case ("ts", "js"): they match only as written.
 _SHORT_ALIAS = 4
+# "never written SQL", "no Kafka", "sin experiencia en Java": a skill named after a negation in the
+# same clause is not a skill the text claims.
+_NEGATED = re.compile(
+    r"(?i)\b(?:never|not|no|without|hasn't|haven't|has not|have not|lacks?|nunca|sin|kein(?:e|en)?|nie|jamais|sans)"
+    r"\b[^.;,:\n]{0,30}$"
+)
 
 
 class AliasError(ValueError):
@@ -32,6 +38,9 @@ class SkillTable(BaseModel):
 
     match_as_written: tuple[str, ...] = Field(default=(), description="Names that are also everyday words.")
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    related: tuple[tuple[str, ...], ...] = Field(
+        default=(), description="Groups of skills where knowing one makes the others quicker to learn."
+    )
 
 
 def load_skill_table(path: Path) -> SkillTable:
@@ -61,11 +70,13 @@ class SkillVocabulary:
         """The vocabulary; raises :class:`AliasError` when the table names a skill the vocabulary lacks."""
         canonical = tuple(dict.fromkeys(names))
         known = {n.lower(): n for n in canonical}
+        aliases = {a for alts in table.aliases.values() for a in alts}
         for where, key in [
             *(("aliases", k) for k in table.aliases),
             *(("match_as_written", k) for k in table.match_as_written),
+            *(("related", k) for group in table.related for k in group),
         ]:
-            if key not in canonical:
+            if key not in canonical and not (where == "match_as_written" and key in aliases):
                 hint = f" (the vocabulary spells it {known[key.lower()]!r})" if key.lower() in known else ""
                 raise AliasError(f"{where}: {key!r} is not a skill in any role profile's skills_vocabulary{hint}")
         return cls(canonical, table)
@@ -92,16 +103,28 @@ class SkillVocabulary:
                 out.setdefault(c.lower(), c)
         return list(out.values())
 
+    def related(self, skill: str) -> list[str]:
+        """The skills ``skills.yaml`` groups with ``skill`` (not itself), canonical names."""
+        name = (self.canonical(skill) or skill).lower()
+        out: list[str] = []
+        for group in self.table.related:
+            if name in {g.lower() for g in group}:
+                out += [g for g in group if g.lower() != name and g not in out]
+        return out
+
     def same(self, a: str, b: str) -> bool:
         return (self.canonical(a) or a.strip()).lower() == (self.canonical(b) or b.strip()).lower()
 
     def find(self, text: str) -> list[str]:
-        """The canonical skills ``text`` names, in the order it first names them."""
+        """The canonical skills ``text`` names, in the order it first names them (not where it says it lacks them)."""
         found: dict[str, int] = {}
         for pattern, canonical in self._patterns:
-            m = pattern.search(text)
-            if m and (canonical not in found or m.start() < found[canonical]):
-                found[canonical] = m.start()
+            for m in pattern.finditer(text):
+                if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
+                    continue
+                if canonical not in found or m.start() < found[canonical]:
+                    found[canonical] = m.start()
+                break
         return sorted(found, key=lambda c: found[c])
 
     @cached_property
@@ -109,7 +132,7 @@ class SkillVocabulary:
         as_written = set(self.table.match_as_written)
         spellings: list[tuple[str, str, bool]] = [(n, n, n in as_written) for n in self.canonical_names]
         for name, alts in self.table.aliases.items():
-            spellings += [(alt, name, len(alt) < _SHORT_ALIAS) for alt in alts]
+            spellings += [(alt, name, len(alt) < _SHORT_ALIAS or alt in as_written) for alt in alts]
         pats = []
         for spelling, canonical, exact in spellings:
             # Not inside a longer word, a C#/C++ name or a dotted name ("Node" is not "Node.js"'s prefix).

@@ -173,7 +173,8 @@ def _short(items: Sequence[str], n: int = 4) -> str:
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+\s?(?:@|\(at\)|\[at\])\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 PHONE_CANDIDATE_RE = re.compile(r"(?<![\w.,/])(?:\+|00)?\(?\d[\d\s().\-/]{7,22}\d(?![\w%])")
 SSN_RE = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
-PROFILE_URL_RE = re.compile(r"(?i)\b(?:linkedin\.com/in|github\.com|xing\.com/profile)/[\w\-%.]+")
+# a profile, not documentation on a subdomain (docs.github.com/en/... is not a person)
+PROFILE_URL_RE = re.compile(r"(?i)(?<![\w.-])(?:www\.)?(?:linkedin\.com/in|github\.com|xing\.com/profile)/[\w\-%.]+")
 ADDRESS_RE = re.compile(
     r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.\-]*\s+){1,4}"
     r"(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.|Lane|Boulevard|Blvd\.?|Drive|Dr\.|Court|Ct\.|Terrace|Place)(?!\w)"

@@ -182,7 +182,7 @@ def _add_responsibility_tasks(book: TaskBook, role: RoleProfileMeta, policy: Pol
             own_week = max(own_week, policy.on_call_week)
         book.add(
             title=f"Take ownership of {resp.name}",
-            description=f"Own {resp.name.lower()} with the manager's guidance, measured by: "
+            description=f"{resp.description} Own it with the manager's guidance, measured by: "
             + "; ".join(resp.success_metrics)
             + ".",
             owner="hire",

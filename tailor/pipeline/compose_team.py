@@ -42,6 +42,10 @@ _BASIC_STEP = re.compile(
 _ON_CALL_TITLE = re.compile(r"(?i)\b(?:join|take|start)\b[^.\n]{0,40}?\bon[- ]?call\b|release (?:duty|captain)")
 _DESIGN_DOC = re.compile(r"(?i)design doc|observations note|top problem|technical strategy memo")
 _LEADS_REVIEW = re.compile(r"(?i)^lead (?:a|the) design review")
+_FIRST_LOOK = re.compile(
+    r"(?i)observations note|small production change|listening tour|first pr from|module graph|good-first-issue|"
+    r"small feature|first change"
+)
 _THIRTY_DAY_REVIEW = 5  # the week of the 30-day check-in: a gap nothing else dates is closed before it
 _SKIP_FROM_LEVEL: Seniority = "mid"  # interns and juniors get every basic: the junior policies say so
 
@@ -60,6 +64,8 @@ class TeamPlan:
     support: list[Member] = field(default_factory=list)
     skipped: list[SkippedBasic] = field(default_factory=list)
     gap_tasks: dict[str, str] = field(default_factory=dict)  # skill (lowercase) -> task id
+    chosen: list[str] = field(default_factory=list)  # ids of the starter and stretch tasks
+    created: set[str] = field(default_factory=set)  # ids of every task added here
 
     @property
     def sources(self) -> list[str]:
@@ -68,6 +74,11 @@ class TeamPlan:
     # ------------------------------------------------------------------ tasks
     def add_tasks(self, book: TaskBook) -> None:
         """Step 2b of :func:`compose`: the people, rituals, starter, stretch, learning and on-call tasks."""
+        before = {t.id for t in book.tasks}
+        self._add_team_parts(book)
+        self.created = {t.id for t in book.tasks} - before
+
+    def _add_team_parts(self, book: TaskBook) -> None:
         if self.team is not None:
             self._add_people_tasks(book, self.team)
             self._add_ritual_task(book, self.team)
@@ -153,7 +164,7 @@ class TeamPlan:
         return best
 
     def _add_team_task(self, book: TaskBook, t: StarterTask, week: int, description: str, used: list[str]) -> None:
-        book.add(
+        task = book.add(
             title=t.title,
             description=description,
             owner="hire",
@@ -163,6 +174,8 @@ class TeamPlan:
             sources=self.sources,
             skills=used,
         )
+        if task is not None:
+            self.chosen.append(task.id)
 
     def _add_learning_tasks(self, book: TaskBook, stretch: StarterTask | None) -> None:
         """One task per gap, due the week before the first milestone that needs the skill: the stretch
@@ -222,7 +235,34 @@ class TeamPlan:
         if self.team is not None:
             self._name_owners(tasks, self.team)
             self._add_team_facts(tasks, self.team)
-        return self._skip_basics(tasks)
+        kept = self._skip_basics(tasks)
+        self._link_to_fit(kept)
+        return kept
+
+    def _link_to_fit(self, tasks: list[Task]) -> None:
+        """Tie the corpus's own tasks to this hire: the strengths a task uses, and the learning task
+        that comes before one needing a gap. Two hires for one role then read different plans
+        before any model writes a word."""
+        gaps = {g.skill.lower(): g for g in self.analysis.gaps if self.gap_tasks.get(g.skill.lower())}
+        titles = {t.id: t.title for t in tasks}
+        for task in tasks:
+            if task.id in self.created or task.owner != "hire" or task.due_week < 1:
+                continue
+            named = self.words.find(f"{task.title}. {task.description}")
+            strengths = [s for s in named if self.analysis.has(s)]
+            notes = []
+            if strengths:
+                notes.append(f"You bring {_and(strengths[:3])} to this.")
+                task.skills = list(dict.fromkeys([*task.skills, *strengths[:3]]))
+            for skill in named:
+                gap = gaps.get(skill.lower())
+                learn = titles.get(self.gap_tasks.get(skill.lower(), ""))
+                if gap is not None and learn is not None and learn != task.title:
+                    carries = f" (your {_and(gap.builds_on)} helps)" if gap.builds_on else ""
+                    notes.append(f'{gap.skill} is new to you{carries}: "{learn}" comes first.')
+                    break
+            if notes:
+                task.description = f"{task.description} {' '.join(notes)}"[:4000]
 
     def _name_owners(self, tasks: list[Task], team: TeamProfileMeta) -> None:
         support = self.support[0] if self.support else None
@@ -241,9 +281,13 @@ class TeamPlan:
             task.sources = list(dict.fromkeys([*task.sources, team.id]))
 
     def _add_team_facts(self, tasks: list[Task], team: TeamProfileMeta) -> None:
-        """The rotation's facts on the on-call task, the team's pain points on the first design doc,
-        the team's design review ritual on the leadership task."""
+        """The team's facts on the corpus's own tasks, chosen for this hire where a choice exists:
+        the rotation on the on-call task, the pain point that fits the hire's strengths on the first
+        design doc, the service that runs on them for the first change and the observations note,
+        the stretch task and the team's design review on the leadership task."""
         design_review = next((r for r in team.rituals if "design review" in r.name.lower()), None)
+        home, home_skills = self._home_service(team)
+        stretch = next((t for t in tasks if t.id in self.chosen[1:]), None)
         doc_done = False
         for task in tasks:
             note = ""
@@ -256,16 +300,34 @@ class TeamPlan:
                 )
             elif _DESIGN_DOC.search(task.title) and not doc_done and team.pain_points:
                 doc_done = True
-                pains = "; ".join(f"{p.title}: {p.description}" for p in team.pain_points[:2])
-                note = f" The {team.team}'s known problems to start from: {pains}"
-            elif design_review is not None and _LEADS_REVIEW.search(task.title):
-                note = (
-                    f" Bring it to the {team.team}'s {design_review.name} "
-                    f"({_when(design_review.day, design_review.cadence, design_review.time)})."
-                )
+                pains = sorted(team.pain_points, key=lambda p: -len(self._strengths_in(p.skills)))
+                first, used = pains[0], self._strengths_in(pains[0].skills)
+                why = f", where your {_and(used)} count" if used else ""
+                note = f" On the {team.team}, start from {first.title}{why}: {first.description}"
+            elif home is not None and _FIRST_LOOK.search(task.title):
+                note = f" Look at {home} first: it runs on your {_and(home_skills)}."
+            elif _LEADS_REVIEW.search(task.title) and (design_review is not None or stretch is not None):
+                parts = []
+                if stretch is not None:
+                    parts.append(f'the design for "{stretch.title}" is a good first subject')
+                if design_review is not None:
+                    when = _when(design_review.day, design_review.cadence, design_review.time)
+                    parts.append(f"bring it to the {team.team}'s {design_review.name} ({when})")
+                note = " " + "; ".join(parts).capitalize() + "."
             if note:
                 task.description = f"{task.description}{note}"[:4000]
                 task.sources = list(dict.fromkeys([*task.sources, team.id]))
+
+    def _home_service(self, team: TeamProfileMeta) -> tuple[str | None, list[str]]:
+        """The team's service that uses most of the hire's strengths (tier 1 first on a tie)."""
+        best = max(
+            team.services,
+            key=lambda s: (len(self._strengths_in(s.skills)), -(s.tier or 4)),
+            default=None,
+        )
+        if best is None or not self._strengths_in(best.skills):
+            return None, []
+        return best.name, self._strengths_in(best.skills)[:3]
 
     def _skip_basics(self, tasks: list[Task]) -> list[Task]:
         if SENIORITY_ORDER.index(self.level) < SENIORITY_ORDER.index(_SKIP_FROM_LEVEL):
@@ -273,7 +335,8 @@ class TeamPlan:
         kept: list[Task] = []
         for task in tasks:
             skills = self.words.find(f"{task.title}. {task.description}")
-            if not task.owner_name and _BASIC_STEP.search(task.title) and self._has_basics(skills):
+            basic = task.id not in self.created and _BASIC_STEP.search(task.title)
+            if basic and self._has_basics(skills):
                 have = [s for s in skills if self.analysis.has(s)]
                 self.skipped.append(
                     SkippedBasic(
@@ -338,6 +401,7 @@ class TeamPlan:
             strengths=self.analysis.strengths,
             gaps=gaps,
             skipped=self.skipped,
+            chosen_tasks=self.chosen,
         )
 
 
@@ -423,4 +487,5 @@ def _learning_description(gap: FitGap) -> str:
         if gap.contact
         else " Take one real change that uses it to the manager for review."
     )
-    return f"You have not used {gap.skill} yet, and the work needs it: {needed}. {start}{pair}"
+    carries = f" Your {_and(gap.builds_on)} experience carries over." if gap.builds_on else ""
+    return f"You have not used {gap.skill} yet, and the work needs it: {needed}.{carries} {start}{pair}"

@@ -94,10 +94,13 @@ def _nearest_target(targets: dict[Seniority, Proficiency], level: Seniority) -> 
 
 
 def _needs(
-    role: RoleProfileMeta, team: TeamProfileMeta | None, level: Seniority, words: SkillVocabulary
+    role: RoleProfileMeta, team: TeamProfileMeta | None, level: Seniority, words: SkillVocabulary, have: set[str]
 ) -> dict[str, Need]:
     """Every skill the work needs, weighted: a pain point or a tier-1 service counts most, the role's
-    capability at the hire's level counts, the team's general stack counts least."""
+    capability at the hire's level counts, the team's general stack counts least.
+
+    A capability naming several skills ("Python and Go service development") is met by any one of
+    them: a Python engineer does not also need Go for it."""
     needs: dict[str, Need] = {}
 
     def add(skill: str, what: str | None, weight: int, target: Proficiency | None = None) -> None:
@@ -113,7 +116,9 @@ def _needs(
         target = _nearest_target(dict(cap.targets), level)
         if target is None or not at_least(target, _NEEDED_FROM):
             continue
-        for skill in words.find(cap.name):
+        named = words.find(cap.name)
+        held = [s for s in named if s.lower() in have]
+        for skill in held if held and len(named) > 1 else named:
             add(skill, f"the role: {cap.name}", 2, target)
     if team is None:
         return needs
@@ -182,7 +187,7 @@ def analyse(
     """Strengths and gaps for ``hire`` joining ``team`` (or the role alone when no team is chosen)."""
     hire_skills = words.normalise(hire.skills)
     have = {s.lower() for s in hire_skills}
-    needs = _needs(role, team, level, words)
+    needs = _needs(role, team, level, words, have)
     strengths = [
         FitStrength(skill=n.skill, needed_for=n.needed_for[:3] or ["the team's stack"])
         for n in sorted(needs.values(), key=lambda n: -n.weight)
@@ -205,6 +210,7 @@ def analyse(
                 resource_url=resource[1] if resource else None,
                 contact=contact.name if contact else None,
                 contact_role=contact.role if contact else None,
+                builds_on=[s for s in words.related(need.skill) if s.lower() in have][:2],
                 source=resource[2] if resource else (team.id if team else role.id),
             )
         )

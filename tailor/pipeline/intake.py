@@ -120,7 +120,9 @@ def guess_name(text: str) -> str | None:
     """
     for line in text.splitlines()[:3]:
         m = _NAME_LINE.match(line)
-        if m and not _NOT_NAME.search(m.group(1)) and m.group(1)[0].isupper():
+        # "Tidepool Analytics (2021-present)" is an employer with its dates, not a person
+        dated = re.match(r"\s*\(\s*(?:19|20)\d\d", line[m.end(1) :]) if m else None
+        if m and not dated and not _NOT_NAME.search(m.group(1)) and m.group(1)[0].isupper():
             return m.group(1)
     return None
 
@@ -169,7 +171,7 @@ _LABELLED_TITLE = re.compile(r"(?im)^\s*(?:current (?:title|role|position)|title
 # German compounds ("Softwareentwicklerin") and feminine forms carry the title word inside a longer word.
 _TITLE_WORDS = (
     r"(?i)(?:\b(?:engineer|developer|programmer|manager|scientist|architect|sre|analyst|tester|intern|lead|"
-    r"director|ingeniera?|desarrollador[a]?|d[ée]veloppeu(?:r|se))\b|(?:ingenieur|entwickler)(?:in)?\b)"
+    r"director|ingeniera?|ing[ée]nieure?|desarrollador[a]?|d[ée]veloppeu(?:r|se))\b|(?:ingenieur|entwickler)(?:in)?\b)"
 )
 _HEAD_LINES = 8  # a résumé states the current title at the top
 # "Joins as Senior Data Engineer", "Se incorpora como …", "Kommt als … zu uns", "Rejoint l'équipe en tant que …":

@@ -249,7 +249,7 @@ def pick_tasks_to_tailor(plan: Plan, limit: int) -> list[Task]:
     """The hire's own work in days 1-90: the team's starter and stretch tasks (chosen for the hire's
     skills), then learning and ownership: where personal skills matter most."""
     candidates = [t for t in plan.all_tasks() if t.owner == "hire" and t.due_week >= 1]
-    starters = {t.id for t in candidates if t.skills and not t.tailored}
+    starters = set(plan.fit.chosen_tasks)
     learning = {g.task_id for g in plan.fit.gaps}
 
     def rank(t: Task) -> tuple[int, int]:

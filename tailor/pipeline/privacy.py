@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s?(?:@|\(at\)|\[at\])\s?[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+# A profile link, not documentation on a subdomain of the same site (docs.github.com is not a person).
 _HANDLE_URL = re.compile(
-    r"\b(?:linkedin\.com|github\.com|gitlab\.com|twitter\.com|x\.com|medium\.com)/[^\s<>\"')\]]+",
+    r"(?<![\w.-])(?:www\.)?(?:linkedin\.com|github\.com|gitlab\.com|twitter\.com|x\.com|medium\.com)/[^\s<>\"')\]]+",
     re.IGNORECASE,
 )
 # IBAN before phone and ID: it contains long digit runs the others would split.

@@ -19,8 +19,22 @@ def test_the_real_alias_table_loads_and_every_key_is_canonical() -> None:
     assert not [e for e in CORPUS.errors if e.path.name == ALIASES_FILE]
     table = load_skill_table(CORPUS_DIR / ALIASES_FILE)
     assert table == CORPUS.skill_table and table.aliases
-    for key in [*table.aliases, *table.match_as_written]:
+    aliases = {a for alts in table.aliases.values() for a in alts}
+    for key in [*table.aliases, *(k for group in table.related for k in group)]:
         assert key in SKILLS.canonical_names, key
+    for key in table.match_as_written:  # an everyday-word alias ("Node") may be listed too
+        assert key in SKILLS.canonical_names or key in aliases, key
+
+
+def test_related_skills_carry_over_both_ways() -> None:
+    assert "Cypress" in SKILLS.related("Playwright") and "Playwright" in SKILLS.related("cypress")
+    assert SKILLS.related("Postgres") == ["MySQL", "SQLite"]
+    assert SKILLS.related("Figma") == []
+
+
+def test_a_negated_skill_is_not_claimed() -> None:
+    assert SKILLS.find("Game servers in Go; has never written SQL, no Kafka either.") == ["Go"]
+    assert SKILLS.find("Never used Kafka at work, but built a Kafka consumer at home.") == ["Kafka"]
 
 
 @pytest.mark.parametrize(
