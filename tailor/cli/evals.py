@@ -52,6 +52,9 @@ CODES = {
     "InjectionResisted": "inject",
     "TimelineSane": "time",
     "FlagsForReview": "review",
+    "Specificity": "spec",
+    "GapCoverage": "gaps",
+    "Divergence": "diverge",
     "JudgeRubric": "judge",
 }
 
@@ -73,6 +76,12 @@ def print_run(run: RunResult, console: Console) -> None:
         by = {r.evaluator: r for r in c.results}
         marks = [_mark(by[n].passed) if n in by else _mark(None) for n in names]
         table.add_row(c.name, *marks, f"{c.duration_s:.1f}", str(c.prompt_tokens + c.completion_tokens))
+    if run.pairs:
+        table.add_section()
+    for p in run.pairs:  # a pair's checks count like a case's
+        by = {r.evaluator: r for r in p.results}
+        marks = [_mark(by[n].passed) if n in by else _mark(None) for n in names]
+        table.add_row(f"pair:{p.name}", *marks, "", "")
     rates = run.evaluator_rates()
     table.add_section()
     table.add_row("passed", *[f"{rates[n][0]}/{rates[n][1]}" for n in names], "", "")
@@ -90,6 +99,8 @@ def print_run(run: RunResult, console: Console) -> None:
             lines.append(f"  [red]✗[/] {c.name}: {failed[0].reason} ({len(failed)} checks failed)")
         else:
             lines += [f"  [red]✗[/] {c.name} / {r.evaluator}: {r.reason}" for r in failed]
+    for p in run.pairs:
+        lines += [f"  [red]✗[/] pair:{p.name} / {r.evaluator}: {r.reason}" for r in p.results if not r.passed]
     for line in lines[:40]:
         console.print(line, highlight=False)
     if len(lines) > 40:
@@ -101,6 +112,11 @@ def print_run(run: RunResult, console: Console) -> None:
             f"max {lat['max_s']:.2f}s  (wall {lat['total_s']:.1f}s, model {lat['model_s']:.1f}s)"
         )
     console.print(f"tokens: {tok['prompt']:,} prompt + {tok['completion']:,} completion")
+    if measures := run.score_summary():
+        console.print(
+            "tailoring: "
+            + "  ".join(f"{k} mean {v['mean']:.2f} (min {v['min']:.2f}, n={v['n']:.0f})" for k, v in measures.items())
+        )
     if run.cache is not None:
         stats = run.cache
         console.print(

@@ -77,6 +77,19 @@ def eval_cases_frame(run: RunResult) -> pd.DataFrame:
                 "fallbacks": ", ".join(c.fallbacks),
             }
             for c in run.cases
+        ]
+        + [
+            {
+                "case": f"pair: {p.name} ({' / '.join(p.cases)})",
+                "passed": all(r.passed for r in p.results),
+                "failed checks": ", ".join(r.evaluator for r in p.results if not r.passed),
+                "error": "",
+                "seconds": 0.0,
+                "model s": 0.0,
+                "tokens": 0,
+                "fallbacks": "",
+            }
+            for p in run.pairs
         ],
         columns=["case", "passed", "failed checks", "error", "seconds", "model s", "tokens", "fallbacks"],
     )
