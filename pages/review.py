@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tailor.review.diff import diff_choices, seen_through
+from tailor.review.flags import FlagChoice, FlagDecision
 from tailor.review.service import CommentOut
 from tailor.schema import Plan
 from tailor.web.errors import guard
 from tailor.web.fit_view import render_why_this_plan
-from tailor.web.plan_view import review_items
+from tailor.web.flags_view import render_flags
+from tailor.web.history import pick_revisions, since_last_look
 from tailor.web.services import services
 from tailor.web.session import flash, pick_plan, require_user
 from tailor.web.tables import diff_frame, plans_frame
@@ -17,6 +20,7 @@ from tailor.web.text import safe
 user = require_user("hr")
 svc = services()
 S = st.session_state
+FLAG_CHOICES: list[FlagChoice] = ["resolved", "acknowledged"]
 
 st.title("Review")
 st.caption(
@@ -50,6 +54,8 @@ opened_key = f"rv_opened_{plan_id}"
 opened: int = S.setdefault(opened_key, detail.revision)
 if opened > detail.revision:
     opened = S[opened_key] = detail.revision
+# The reviewer's own edits since they opened the plan are not "changes while you were reviewing".
+opened = S[opened_key] = seen_through(opened, detail.revisions, user.username)
 
 
 def reload() -> None:
@@ -83,11 +89,7 @@ if summary.reviewer is None and c1.button("Assign to me", icon=":material/person
 if c2.button("Open in editor", icon=":material/edit:", key="rv_edit"):
     st.switch_page("pages/plan.py", query_params={"id": str(plan_id)})
 
-items = review_items(plan)
-if items:
-    with st.expander(f"{len(items)} item(s) flagged for review", icon=":material/warning:"):
-        for what, why in items:
-            st.markdown(f"- **{safe(what)}**: {safe(why)}")
+groups = render_flags(plan)
 with st.expander("Why this plan", expanded=True, icon=":material/lightbulb:"):
     render_why_this_plan(plan)
 
@@ -97,9 +99,8 @@ numbers = [r.number for r in detail.revisions if r.number <= opened]
 if len(numbers) < 2:
     st.caption("Only one revision so far: the plan as it was generated.")
 else:
-    d1, d2 = st.columns(2)
-    a = d1.selectbox("Before", numbers, index=len(numbers) - 2, key=f"rv_a_{plan_id}")
-    b = d2.selectbox("After", numbers, index=len(numbers) - 1, key=f"rv_b_{plan_id}")
+    since = since_last_look(svc.review, user, plan_id, opened)
+    a, b = pick_revisions(diff_choices(opened, since), numbers, key=f"rv_diff_{plan_id}_{opened}")
     with guard("comparing revisions"):
         diff = svc.review.diff_revisions(user, plan_id, a, b)
         plan_a = svc.review.get_revision(user, plan_id, a).plan
@@ -177,6 +178,34 @@ with st.container(border=True):
         max_chars=4000,
         placeholder="Approved: grounded in the role profile, check-ins agreed. / Please …",
     )
+    # Each open flag needs a choice before approval; the service refuses an approval without them.
+    flag_choices: list[FlagDecision] = []
+    if groups:
+        open_count = sum(g.count for g in groups)
+        st.markdown(
+            f"**To approve, settle the {open_count} open item{'s' if open_count != 1 else ''}:** mark each line "
+            "*resolved* (you checked it and nothing is left to do) or *acknowledge* it with a reason "
+            "(the plan goes out as it is). Requesting changes needs neither."
+        )
+        for n, group in enumerate(groups):
+            choice: FlagChoice | None = st.radio(
+                safe(group.line),
+                FLAG_CHOICES,
+                format_func=lambda c: "Resolved" if c == "resolved" else "Acknowledge, with a reason",
+                index=None,
+                horizontal=True,
+                key=f"rv_flag_{plan_id}_{opened}_{n}",
+            )
+            why = None
+            if choice == "acknowledged":
+                why = st.text_input(
+                    "Why the plan can go out with it",
+                    key=f"rv_flag_why_{plan_id}_{opened}_{n}",
+                    max_chars=1000,
+                    placeholder="The standard wording is right for this hire.",
+                )
+            if choice is not None:
+                flag_choices += group.decide(choice, why)
     b1, b2, _ = st.columns([1, 1, 3])
     approve = b1.button(
         "Approve",
@@ -191,7 +220,7 @@ with st.container(border=True):
     if approve or send_back:
         with guard("recording the decision") as decided:
             if approve:
-                svc.review.approve(user, plan_id, expected_revision=opened, reason=reason)
+                svc.review.approve(user, plan_id, expected_revision=opened, reason=reason, flags=flag_choices)
             else:
                 svc.review.request_changes(user, plan_id, expected_revision=opened, reason=reason)
         if decided.ok:

@@ -394,8 +394,11 @@ def review_session(s: Session, manager: str, editor: str, approver: str) -> None
             continue
         s.result.committed.update(revisions=1, audit=1)
         s.result.revisions[(plan_id, saved.revision)] = tag
-        # Four-eyes: the other HR user approves the revision the editor wrote.
-        if s.act("approve", approver, w.service.approve, plan_id, saved.revision, "four-eyes ok") is not None:
+        # Four-eyes: the other HR user approves the revision the editor wrote, settling its open flags.
+        from tailor.review.flags import acknowledge_all, open_flags
+
+        settle = acknowledge_all(open_flags(edit), "load test: checked")
+        if s.act("approve", approver, w.service.approve, plan_id, saved.revision, "four-eyes ok", settle) is not None:
             s.result.committed.update(decisions=1, audit=1)
         if round_no % 3 == 0 and s.act("export", approver, w.service.export, plan_id, "markdown") is not None:
             s.result.committed["audit"] += 1

@@ -268,11 +268,34 @@ def plans_approve(
     reason: Annotated[str, typer.Option(help="Why it is ready.")],
     as_user: AsUser = None,
     expected: Expected = None,
+    resolve: Annotated[
+        list[str] | None, typer.Option("--resolve", help="An open flag's key you checked (repeatable).")
+    ] = None,
+    acknowledge: Annotated[
+        list[str] | None,
+        typer.Option("--acknowledge", help="KEY=REASON: an open flag that goes out as it is (repeatable)."),
+    ] = None,
+    acknowledge_all: Annotated[
+        str | None, typer.Option("--acknowledge-all", help="Acknowledge every open flag with this reason.")
+    ] = None,
 ) -> None:
-    """Approve a plan in review (HR; not a revision you wrote)."""
+    """Approve a plan in review (HR; not a revision you wrote). Each open flag needs a choice:
+    `tailor plans show ID` lists them with their keys."""
+    from tailor.review.flags import FlagDecision, open_flags
+    from tailor.review.flags import acknowledge_all as all_acknowledged
+
     review, auth = _services()
     user = _acting(auth, as_user)
-    s = review.approve(user, plan_id, _expected(review, user, plan_id, expected), reason)
+    decisions = [FlagDecision(key=k, choice="resolved") for k in resolve or []]
+    for item in acknowledge or []:
+        key, _, why = item.partition("=")
+        decisions.append(FlagDecision(key=key.strip(), choice="acknowledged", reason=why.strip() or None))
+    if acknowledge_all:
+        plan = review.get_plan(user, plan_id).plan
+        decided = {d.key for d in decisions}
+        items = [i for i in open_flags(plan) if i.key not in decided]
+        decisions += all_acknowledged(items, acknowledge_all)
+    s = review.approve(user, plan_id, _expected(review, user, plan_id, expected), reason, flags=decisions)
     err.print(f"plan {plan_id} revision {s.revision} is {s.status}")
 
 

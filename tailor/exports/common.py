@@ -19,14 +19,14 @@ A plan with no tasks is refused in every format.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from tailor.errors import BadInput
-from tailor.schema import Phase, Plan, Task
+from tailor.schema import Phase, Plan, Risk, Task
 
 _STATUS_LABEL = {
     "draft": "Draft - not yet reviewed",
@@ -54,6 +54,11 @@ class ExportContext(BaseModel):
     @property
     def superseded(self) -> bool:
         return self.revision != self.current_revision
+
+    @property
+    def final(self) -> bool:
+        """An approved revision: the file goes to the hire and the team, so it carries no review notes."""
+        return self.approved_by is not None or (self.status == "approved" and not self.superseded)
 
     def status_line(self) -> str:
         """The review status printed on every export, so an unapproved file says so."""
@@ -186,3 +191,51 @@ def sources_text(plan: Plan, ids: list[str]) -> str:
 
 def phase_tasks(phase: Phase) -> list[Task]:
     return sorted(phase.tasks, key=lambda t: t.due_week)
+
+
+# =========================================================================== review notes
+@dataclass(frozen=True)
+class ReviewNotes:
+    """What a file of an unapproved plan says is still to check, in words for people."""
+
+    headline: str = ""
+    """ "13 items to check (10 tasks)"."""
+    lines: tuple[tuple[str, str], ...] = ()
+    """(what, what to do): one line per cause, with its count, and the suggested action."""
+    sentences: dict[str, str] = field(default_factory=dict)
+    """Each open flag's own sentence, by its key (``task:<id>``, ``risk:<n>``)."""
+
+    def task(self, task: Task) -> str | None:
+        return self.sentences.get(f"task:{task.id}")
+
+    def risk(self, index: int) -> str | None:
+        return self.sentences.get(f"risk:{index}")
+
+
+def review_notes(plan: Plan, ctx: ExportContext) -> ReviewNotes:
+    """The plan's open flags as :mod:`tailor.review.flags` words them; none in the file of an approved revision.
+
+    Only the sentences for people are used: a flag's technical detail (the error, the model)
+    never reaches a file.
+    """
+    if ctx.final:
+        return ReviewNotes()
+    # Imported here: tailor.review imports the exports (review/exporting.py) when its package loads.
+    from tailor.review.flags import group_flags, headline, open_flags
+
+    items = open_flags(plan)
+    if not items:
+        return ReviewNotes()
+    return ReviewNotes(
+        headline=headline(items),
+        lines=tuple((g.line, g.action) for g in group_flags(items)),
+        sentences={i.key: i.sentence for i in items},
+    )
+
+
+def plan_risks(plan: Plan) -> list[tuple[int, Risk]]:
+    """The risks a file lists, with their index in ``plan.risks``: real ones, not the copies of
+    profile flags that older engines listed as risks."""
+    from tailor.review.flags import is_flag_echo  # see review_notes
+
+    return [(i, r) for i, r in enumerate(plan.risks) if not is_flag_echo(r)]

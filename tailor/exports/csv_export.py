@@ -14,7 +14,16 @@ from __future__ import annotations
 import csv
 import io
 
-from tailor.exports.common import ExportContext, Format, phase_tasks, require_tasks, sources_text, week_due_date
+from tailor.exports.common import (
+    ExportContext,
+    Format,
+    ReviewNotes,
+    phase_tasks,
+    require_tasks,
+    review_notes,
+    sources_text,
+    week_due_date,
+)
 from tailor.exports.fit_text import one_line, owner_text
 from tailor.schema import Phase, Plan, Task
 from tailor.text import slug
@@ -28,23 +37,23 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def task_labels(phase: Phase, task: Task) -> list[str]:
-    """Jira labels cannot contain spaces, so each label is a slug."""
+def task_labels(phase: Phase, task: Task, notes: ReviewNotes) -> list[str]:
+    """Jira labels cannot contain spaces, so each label is a slug. An approved plan's tasks are not "needs-review"."""
     labels = ["onboarding", f"phase-{slug(phase.name, fallback='unnamed')}", f"owner-{task.owner}"]
-    if task.needs_review:
+    if notes.task(task):
         labels.append("needs-review")
     if task.tailored:
         labels.append("tailored")
     return labels
 
 
-def _description(plan: Plan, ctx: ExportContext, task: Task) -> str:
+def _description(plan: Plan, ctx: ExportContext, task: Task, notes: ReviewNotes) -> str:
     """The issue body: the task, how to tell it is done, when, why (sources) and where it came from."""
     parts = [" ".join(task.description.split()), "", f"Success criteria: {' '.join(task.success_criteria.split())}"]
     if task.owner_name:  # the role is in "Assignee Role"; the line keeps the name on the issue after import
         parts.append(f"Owner: {owner_text(task)}")
-    if task.needs_review:
-        parts.append(f"Needs review: {task.review_reason}")
+    if note := notes.task(task):
+        parts.append(f"To check: {note}")
     parts += [
         f"Due: {'before day 1' if task.due_week == 0 else f'week {task.due_week}'}",
         f"Sources: {sources_text(plan, task.sources)}",
@@ -64,16 +73,17 @@ def to_csv(plan: Plan, ctx: ExportContext) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     start = plan.hire.start_date
+    notes = review_notes(plan, ctx)
     for phase in plan.phases:
         for task in phase_tasks(phase):
             writer.writerow(
                 [
                     _cell(" ".join(task.title.split())),
-                    _cell(_description(plan, ctx, task)),
+                    _cell(_description(plan, ctx, task, notes)),
                     task.owner,
                     _cell(one_line(task.owner_name or "")),
                     week_due_date(start, task.due_week).isoformat() if start else "",
-                    " ".join(task_labels(phase, task)),
+                    " ".join(task_labels(phase, task, notes)),
                 ]
             )
     return buffer.getvalue()

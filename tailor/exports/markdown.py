@@ -12,13 +12,16 @@ import re
 from tailor.exports.common import (
     ExportContext,
     Format,
+    ReviewNotes,
     due_text,
     fmt_day,
     milestones,
     notes_date,
     phase_tasks,
+    plan_risks,
     plan_title,
     require_tasks,
+    review_notes,
     sources_text,
     week_due_date,
 )
@@ -110,7 +113,7 @@ def _why_this_plan(plan: Plan) -> list[str]:
     return out
 
 
-def _phase(plan: Plan, phase: Phase) -> list[str]:
+def _phase(plan: Plan, phase: Phase, notes: ReviewNotes) -> list[str]:
     """A phase's goals, then its tasks under one heading per due week."""
     start = plan.hire.start_date
     out = [f"## {md(phase.name)} (weeks {phase.start_week}-{phase.end_week})", ""]
@@ -129,8 +132,8 @@ def _phase(plan: Plan, phase: Phase) -> list[str]:
         if task.skills:
             out.append(f"  - Uses: {', '.join(md(s) for s in task.skills)}")
         out.append(f"  - Sources: {md(sources_text(plan, task.sources))}")
-        if task.needs_review:
-            out.append(f"  - **Needs review**: {md(task.review_reason or 'flagged for review')}")
+        if note := notes.task(task):
+            out.append(f"  - **To check**: {md(note)}")
     return [*out, ""]
 
 
@@ -172,17 +175,18 @@ def _check_ins(plan: Plan) -> list[str]:
     return [*out, ""]
 
 
-def _risks_and_questions(plan: Plan) -> list[str]:
+def _risks_and_questions(plan: Plan, notes: ReviewNotes) -> list[str]:
     out: list[str] = []
-    if plan.risks:
+    risks = plan_risks(plan)
+    if risks:
         out += ["## Risks & Mitigations", ""]
-        for risk in plan.risks:
-            flag = f" **Needs review**: {md(risk.review_reason)}" if risk.needs_review and risk.review_reason else ""
+        for i, risk in risks:
+            flag = f" **To check**: {md(note)}" if (note := notes.risk(i)) else ""
             out.append(f"- **Risk**: {md(risk.risk)} - **Mitigation**: {md(risk.mitigation)}{flag}")
         out.append("")
-    if plan.review_flags:
-        out += ["## Open Questions for the Reviewer", ""]
-        out += [f"- **{md(f.field)}**: {md(f.reason)}" for f in plan.review_flags]
+    if notes.lines:
+        out += ["## To check before approval", "", f"*{md(notes.headline)}*", ""]
+        out += [f"- {md(line)} *{md(action)}*" for line, action in notes.lines]
         out.append("")
     return out
 
@@ -209,8 +213,7 @@ def _notes(plan: Plan) -> list[str]:
         out += [f"### {label}", f"_Date: {notes_date(plan, week, '_______')} Reviewer: _________________", ""]
     out += [
         "---",
-        f"*This plan was drafted by tailor from the documents listed above "
-        f"({md(plan.provenance.model)}, prompt {md(plan.provenance.prompt_version)}) and reviewed by people. "
+        "*This plan was drafted by tailor from the documents listed above and reviewed by people. "
         "Customise as needed for your team.*",
     ]
     return out
@@ -219,14 +222,15 @@ def _notes(plan: Plan) -> list[str]:
 def to_markdown(plan: Plan, ctx: ExportContext) -> str:
     """A checklist HR can send as is, in the shape of the seed checklists."""
     require_tasks(plan, ctx)
+    notes = review_notes(plan, ctx)
     lines = [*_header(plan, ctx), *_overview(plan), *_why_this_plan(plan)]
     for phase in plan.phases:
-        lines += _phase(plan, phase)
+        lines += _phase(plan, phase, notes)
     lines += [
         *_relationships(plan),
         *_capabilities(plan),
         *_check_ins(plan),
-        *_risks_and_questions(plan),
+        *_risks_and_questions(plan, notes),
         *_sources(plan),
         *_notes(plan),
     ]

@@ -13,13 +13,16 @@ from pathlib import Path
 from tailor.exports.common import (
     ExportContext,
     Format,
+    ReviewNotes,
     due_text,
     fmt_day,
     milestones,
     notes_date,
     phase_tasks,
+    plan_risks,
     plan_title,
     require_tasks,
+    review_notes,
     sources_text,
 )
 from tailor.exports.fit_text import (
@@ -170,7 +173,7 @@ def _why_this_plan(w: _PdfWriter, plan: Plan) -> None:
     _fit_items(w, SKIPPED, why.skipped)
 
 
-def _phases(w: _PdfWriter, plan: Plan) -> None:
+def _phases(w: _PdfWriter, plan: Plan, notes: ReviewNotes) -> None:
     for phase in plan.phases:
         w.h2(f"{phase.name} (weeks {phase.start_week}-{phase.end_week})")
         for goal in phase.goals:
@@ -180,11 +183,11 @@ def _phases(w: _PdfWriter, plan: Plan) -> None:
             w.detail(task.description)
             w.detail(f"Success criteria: {task.success_criteria}")
             w.detail(f"Sources: {sources_text(plan, task.sources)}")
-            if task.needs_review:
-                w.detail(f"Needs review: {task.review_reason}")
+            if note := notes.task(task):
+                w.detail(f"To check: {note}")
 
 
-def _people_and_reviews(w: _PdfWriter, plan: Plan) -> None:
+def _people_and_reviews(w: _PdfWriter, plan: Plan, notes: ReviewNotes) -> None:
     if plan.relationships:
         w.h2("Relationship Building")
         for rel in plan.relationships:
@@ -199,20 +202,29 @@ def _people_and_reviews(w: _PdfWriter, plan: Plan) -> None:
     w.h2("Check-ins & Reviews")
     for check in sorted(plan.check_ins, key=lambda c: c.week):
         w.check(f"{due_text(plan, check.week)} with {check_in_with(plan, check)}: {check.focus}")
-    if plan.risks:
+    risks = plan_risks(plan)
+    if risks:
         w.h2("Risks & Mitigations")
-        for risk in plan.risks:
+        for i, risk in risks:
             w.para(f"Risk: {risk.risk} - Mitigation: {risk.mitigation}", indent=2)
+            if note := notes.risk(i):
+                w.detail(f"To check: {note}")
+    if notes.lines:
+        w.h2("To check before approval")
+        w.para(notes.headline)
+        for line, action in notes.lines:
+            w.para(f"{w.dot}{line} {action}", indent=2)
 
 
 def to_pdf(plan: Plan, ctx: ExportContext) -> bytes:
     """A printable version of the Markdown checklist."""
     require_tasks(plan, ctx)
     w = _PdfWriter(plan_title(plan))
+    notes = review_notes(plan, ctx)
     _overview(w, plan, ctx)
     _why_this_plan(w, plan)
-    _phases(w, plan)
-    _people_and_reviews(w, plan)
+    _phases(w, plan, notes)
+    _people_and_reviews(w, plan, notes)
     w.h2("Resources & Sources")
     for src in plan.sources:
         w.para(f"{src.title} ({src.id})", indent=2)

@@ -20,6 +20,7 @@ Run: ``tailor draft --background resume.txt --format json``
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -46,7 +47,6 @@ from tailor.pipeline.personalise import (
     pick_tasks_to_tailor,
     policy_line,
     rewrite_model,
-    risks_from_flags,
     skill_candidates,
     summary_model,
 )
@@ -54,6 +54,7 @@ from tailor.pipeline.privacy import PeopleMask
 from tailor.pipeline.prompts import prompt_set_version, render
 from tailor.pipeline.result import DraftDone, DraftResult, DraftRun
 from tailor.pipeline.validate import plan_problems
+from tailor.review.flags import flag, headline, model_kind, open_flags
 from tailor.schema import DraftRequest, HireProfile, Plan, ProgressEvent, ReviewFlag, SourceRef, StepTiming
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class Engine:
         run.model_calls += 1
         if run.crashed is not None:
             run.model_failures.append(run.crashed)
-            return CallOutcome(value=None, error=run.crashed)
+            return CallOutcome(value=None, error=run.crashed, failure="crashed")
         try:
             result = self.model.call(
                 response_model,
@@ -157,10 +158,13 @@ class Engine:
             )
         except ModelUnavailable as exc:
             run.model_failures.append(str(exc))
-            if getattr(exc, "kind", None) == "crashed":
+            failure = getattr(exc, "kind", None)
+            # The technical detail goes to the log here, and into the flag's detail; people read the flag's sentence.
+            log.warning("model call failed: %s", exc)
+            if failure == "crashed":
                 # Calling again would restart the worker mid-draft and may crash it again; the next draft restarts it.
                 run.crashed = _scrub(str(exc))
-            return CallOutcome(value=None, error=_scrub(str(exc)))
+            return CallOutcome(value=None, error=_scrub(str(exc)), failure=failure)
         run.retries += result.retries
         return CallOutcome(
             value=result.value,
@@ -242,7 +246,7 @@ class Engine:
 
         # 5. validate the whole
         plan = self._validate(plan, run, redaction.total)
-        yield event("validated", f"{sum(t.needs_review for t in plan.all_tasks())} tasks need review")
+        yield event("validated", headline(open_flags(plan)))
         result = run.result(plan)
         if not result.model_available:
             yield event("warning", f"model unavailable: {result.unavailable_reason}")
@@ -277,7 +281,9 @@ class Engine:
         run.time_call("intake", t0, outcome)
         if not isinstance(outcome.value, ModelReading):
             run.fallbacks.append("intake: rules only")
-            plan.review_flags.append(ReviewFlag(field="hire", reason=f"profile read by rules only: {outcome.error}"))
+            # One flag for the profile: "read by rules only" says the summary was written by the rules too.
+            plan.review_flags = [f for f in plan.review_flags if f.field != "hire.summary"]
+            plan.review_flags.append(flag("hire", model_kind(outcome.failure), detail=outcome.error))
             return plan, hire
         read = resolve_profile(request, ruled.rules, outcome.value, model_text, self.vocab)
         hire = read.profile
@@ -298,7 +304,6 @@ class Engine:
         plan.review_flags.extend(
             plan_problems(plan, corpus_ids=set(self.corpus.by_id()), allowed_urls=self.allowed_urls)
         )
-        risks_from_flags(plan)
         plan = Plan.model_validate(plan.model_dump(by_alias=True))
         run.timings.append(StepTiming(step="validate", seconds=time.perf_counter() - t0))
         run.stamp(plan, redactions)
@@ -371,13 +376,8 @@ class Engine:
             cases = index.search_docs(query, k=3, kind="case_study")
         except IndexUnavailable as exc:
             run.fallbacks.append("retrieve: policy selection only")
-            flags.append(
-                ReviewFlag(
-                    field="sources",
-                    reason=f"retrieval unavailable ({exc}); "
-                    "the plan uses the role and policy documents chosen by rules",
-                )
-            )
+            log.warning("retrieval unavailable: %s", exc)
+            flags.append(flag("sources", "retrieval_down", detail=_scrub(str(exc))))
             return []
         out: list[SourceRef] = []
         for hit in [*roles, *cases]:
@@ -413,10 +413,9 @@ class Engine:
             )
         else:
             run.fallbacks.append("summary: grounded text")
-            plan.review_flags.append(
-                ReviewFlag(field="summary", reason=f"not tailored, the grounded summary stands: {outcome.error}")
-            )
-            yield event("warning", f"summary not tailored: {outcome.error}", detail={"section": "summary"})
+            summary_flag = flag("summary", model_kind(outcome.failure), detail=outcome.error)
+            plan.review_flags.append(summary_flag)
+            yield event("warning", summary_flag.reason, detail={"section": "summary", "error": outcome.error})
 
     def _tailor_tasks(
         self, plan: Plan, hire: HireProfile, model: str, run: DraftRun, event: Any
@@ -424,12 +423,7 @@ class Engine:
         limit = 4 if self.settings.is_local_model and (model.startswith("local/")) else 10
         asked = pick_tasks_to_tailor(plan, limit)
         if not hire.skills:
-            plan.review_flags.append(
-                ReviewFlag(
-                    field="tasks",
-                    reason="no skills read from the background; tasks are not tailored. Add skills and regenerate.",
-                )
-            )
+            plan.review_flags.append(flag("tasks", "not_tailored"))
             yield event("warning", "no skills to tailor with", detail={"section": "tasks"})
             return
         if not asked:
@@ -453,8 +447,8 @@ class Engine:
             )
         else:
             run.fallbacks.append("tasks: grounded text")
-            flag_failure(plan, "tasks", asked, outcome.error or "model failed")
-            yield event("warning", f"tasks not tailored: {outcome.error}", detail={"section": "tasks"})
+            flag_failure(plan, "tasks", asked, outcome)
+            yield event("warning", plan.review_flags[-1].reason, detail={"section": "tasks", "error": outcome.error})
 
 
 def _restore_names(plan: Plan, mask: PeopleMask) -> None:
@@ -485,9 +479,18 @@ def skill_scorer(task_texts: Sequence[str], skills: Sequence[str]) -> list[list[
     return cast(list[list[float]], (tasks @ names.T).tolist())
 
 
+_AT_ADDRESS = re.compile(rf"\s+at\s+{URL_RE.pattern}")
+
+
 def _scrub(reason: str) -> str:
-    """A failure reason goes into the plan: no server address in it (the plan may hold corpus URLs only)."""
-    return URL_RE.sub("the model server", reason)
+    """A failure's detail goes into the plan: no server address in it (the plan may hold corpus URLs only).
+
+    "could not reach the model server at http://…: refused" already names the server, so the
+    address goes with its "at" (it once read "… at the model server"); any other address is
+    replaced by a placeholder.
+    """
+    reason = _AT_ADDRESS.sub(lambda m: ":" if m.group(0).endswith(":") else "", reason)
+    return URL_RE.sub("[address removed]", reason)
 
 
 def retrieval_query(hire: HireProfile) -> str:

@@ -28,7 +28,8 @@ from pydantic import (
 )
 
 from tailor.pipeline.validate import text_problems
-from tailor.schema import Plan, ReviewFlag, Risk, Task
+from tailor.review.flags import flag, model_kind, task_reason
+from tailor.schema import Plan, Task
 
 
 @dataclass
@@ -41,6 +42,9 @@ class CallOutcome:
     completion_tokens: int = 0
     retries: int = 0
     error: str | None = None
+    """Why the call failed, technically (for the log and a flag's detail)."""
+    failure: str | None = None
+    """The failure's kind (``ModelCallFailed.kind``), which picks the flag's sentence for people."""
 
 
 @dataclass
@@ -310,7 +314,7 @@ def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> None:
         if item is None:
             why = getattr(value, "_dropped", {}).get(f"task_{i}", "it failed validation")
             # reason first: validate_assignment checks that a flagged task says why
-            task.review_reason = f"not tailored ({why}); the grounded text stands"[:500]
+            task.review_reason = task_reason("invalid_output", why)[:500]
             task.needs_review = True
             continue
         how = item.how.strip()
@@ -322,22 +326,13 @@ def apply_rewrites(plan: Plan, value: BaseModel, asked: Sequence[Task]) -> None:
         task.tailored = True
 
 
-def flag_failure(plan: Plan, section: str, asked: Sequence[Task], reason: str) -> None:
-    plan.review_flags.append(ReviewFlag(field=section, reason=reason))
+def flag_failure(plan: Plan, section: str, asked: Sequence[Task], outcome: CallOutcome) -> None:
+    """The model call for ``asked`` failed: each task says so in words, the plan flag keeps the technical detail.
+
+    The plan flag and the task flags are one cause; ``tailor.review.flags.open_flags`` counts them once.
+    """
+    kind = model_kind(outcome.failure)
+    plan.review_flags.append(flag(section, kind, detail=outcome.error or "the model call failed"))
     for task in asked:
-        task.review_reason = f"not tailored: {reason}"[:500]
+        task.review_reason = task_reason(kind)
         task.needs_review = True
-
-
-def risks_from_flags(plan: Plan) -> None:
-    """Make review flags visible among the plan's risks so the sendable document shows them too."""
-    for f in plan.review_flags:
-        if f.field.startswith("hire."):
-            plan.risks.append(
-                Risk(
-                    risk=f.reason,
-                    mitigation="Manager confirms the profile before submitting.",
-                    needs_review=True,
-                    review_reason=f.reason,
-                )
-            )

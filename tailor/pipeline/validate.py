@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from tailor.corpus.documents import URL_RE
 from tailor.pipeline.privacy import PLACEHOLDER, find_personal_data
+from tailor.review.flags import flag
 from tailor.schema import Plan, ReviewFlag
 
 _INJECTION_ECHO = re.compile(
@@ -85,47 +86,53 @@ def text_problems(
 
 
 def plan_problems(plan: Plan, *, corpus_ids: set[str], allowed_urls: set[str]) -> list[ReviewFlag]:
-    """Plan-wide checks that the schema cannot express."""
+    """Plan-wide checks that the schema cannot express, each a sentence a reviewer can act on."""
     flags: list[ReviewFlag] = []
     cited = {s.id for s in plan.sources}
     for phase in plan.phases:
         for task in phase.tasks:
             if not phase.start_week <= task.due_week <= phase.end_week:
                 flags.append(
-                    ReviewFlag(
-                        field=f"task.{task.id}.due_week",
-                        reason=f"due week {task.due_week} is outside {phase.name}",
+                    flag(
+                        f"task.{task.id}.due_week",
+                        "validation",
+                        reason=f"due in week {task.due_week}, outside its phase {phase.name} "
+                        f"(weeks {phase.start_week}-{phase.end_week})",
                     )
                 )
             unknown = [s for s in task.sources if s not in corpus_ids]
             if unknown:
                 flags.append(
-                    ReviewFlag(
-                        field=f"task.{task.id}.sources",
-                        reason=f"cites documents not in the corpus: {', '.join(unknown)}",
+                    flag(
+                        f"task.{task.id}.sources",
+                        "validation",
+                        reason=f"cites documents that are not in the corpus: {', '.join(unknown)}",
                     )
                 )
             uncited = [s for s in task.sources if s not in cited]
             if uncited:
                 flags.append(
-                    ReviewFlag(
-                        field=f"task.{task.id}.sources",
-                        reason=f"cites documents the plan does not list: {', '.join(uncited)}",
+                    flag(
+                        f"task.{task.id}.sources",
+                        "validation",
+                        reason=f"cites documents the plan's sources do not list: {', '.join(uncited)}",
                     )
                 )
             for skill in task.skills:
                 if skill.lower() not in f"{task.title} {task.description}".lower():
                     flags.append(
-                        ReviewFlag(
-                            field=f"task.{task.id}.skills",
-                            reason=f"claims the skill {skill!r} but does not use it",
+                        flag(
+                            f"task.{task.id}.skills",
+                            "validation",
+                            reason=f"names the skill {skill!r} but does not use it",
                         )
                     )
     starts = [p.start_week for p in plan.phases]
     if starts != sorted(starts):
-        flags.append(ReviewFlag(field="phases", reason="phases are not in week order"))
+        flags.append(flag("phases", "validation", reason="the phases are not in week order"))
     blob = plan.model_dump_json()
     for url in set(URL_RE.findall(blob)):
         if url.rstrip(').,;\\"') not in allowed_urls:
-            flags.append(ReviewFlag(field="plan", reason="links to a URL that is not in the corpus"))
+            # The sentence must not carry the link itself into the plan.
+            flags.append(flag("plan", "validation", reason="the plan links to an address that is not in the corpus"))
     return flags

@@ -11,12 +11,15 @@
 Which status each move may start from and where it leads are columns of the table in
 :mod:`tailor.review.permissions` (so the pages show only the moves that can succeed);
 this module makes the moves, records each HR decision, and says in words why a move
-from the wrong status is refused (:class:`tailor.errors.IllegalTransition`). Edits are
-in :mod:`tailor.review.plans`.
+from the wrong status is refused (:class:`tailor.errors.IllegalTransition`). Approving a
+revision that still has open review flags needs a choice for each one, resolved or
+acknowledged with a reason (:func:`tailor.review.flags.settle`); the audit entry keeps them.
+Edits are in :mod:`tailor.review.plans`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import select
@@ -24,11 +27,13 @@ from sqlalchemy.orm import Session
 
 from tailor.errors import BadInput, IllegalTransition, NotFound
 from tailor.review.acting import Part, cas, require_revision
+from tailor.review.flags import FlagDecision, open_flags, settle
 from tailor.review.permissions import TABLE, Action, next_status, status_allows
 from tailor.review.results import DecisionKind, DecisionOut, PlanSummary
 from tailor.review.rows import clean_text, load_revision, plan_state, plan_target, summary
 from tailor.review.users import UserOut
-from tailor.store.records import DecisionRecord, UserRecord, utcnow
+from tailor.schema import Plan
+from tailor.store.records import DecisionRecord, RevisionRecord, UserRecord, utcnow
 
 MAX_REASON_CHARS: Final = 4000
 
@@ -52,15 +57,36 @@ class Lifecycle(Part):
             op.audit_plan(row, "plan.submit", before=before, detail=moved)
             return summary(op.s, row)
 
-    def approve(self, user: UserOut, plan_id: int, expected_revision: int, reason: str) -> PlanSummary:
-        """HR approves the exact revision they reviewed. Nobody approves their own revision."""
-        return self._decide(user, plan_id, expected_revision, reason, "approve")
+    def approve(
+        self,
+        user: UserOut,
+        plan_id: int,
+        expected_revision: int,
+        reason: str,
+        flags: Sequence[FlagDecision] = (),
+    ) -> PlanSummary:
+        """HR approves the exact revision they reviewed. Nobody approves their own revision.
+
+        A revision with open review flags (:func:`tailor.review.flags.open_flags`) is approved only
+        with a choice for each one in ``flags``: resolved (checked, nothing left to do), or
+        acknowledged with a reason (it goes out as it is). Without them the approval is refused
+        with ``BadInput`` naming the open flags; the audit entry records every choice.
+        """
+        return self._decide(user, plan_id, expected_revision, reason, "approve", flags)
 
     def request_changes(self, user: UserOut, plan_id: int, expected_revision: int, reason: str) -> PlanSummary:
         """HR sends the plan back to its manager with a reason."""
         return self._decide(user, plan_id, expected_revision, reason, "request_changes")
 
-    def _decide(self, user: UserOut, plan_id: int, expected: int, reason: str, decision: DecisionKind) -> PlanSummary:
+    def _decide(
+        self,
+        user: UserOut,
+        plan_id: int,
+        expected: int,
+        reason: str,
+        decision: DecisionKind,
+        flags: Sequence[FlagDecision] = (),
+    ) -> PlanSummary:
         """Record an HR decision on revision ``expected`` and move the plan accordingly."""
         action = Action(decision)
         text = clean_text(reason, "reason", MAX_REASON_CHARS)
@@ -70,14 +96,15 @@ class Lifecycle(Part):
             require_revision(row, expected)
             if not status_allows(action, row.status):
                 raise IllegalTransition(_not_in_review(plan_id, row.status, decision))
+            latest = load_revision(op.s, plan_id, row.current_revision)
             if TABLE[action].four_eyes:
-                latest = load_revision(op.s, plan_id, row.current_revision)
                 op.require(action, plan_target(row, latest_author=latest.author.username))
+            # After the permission checks: who may not approve hears that first, whatever the flags.
+            settled = _settle_flags(plan_id, latest, flags) if decision == "approve" else []
             before = plan_state(row)
             new_status = next_status(action, row.status)
-            values: dict[str, object] = {"status": new_status, "updated_at": utcnow()}
-            if row.reviewer_id is None:
-                values["reviewer_id"] = op.actor.id
+            # The reviewer is whoever decided last: the Plans list names the HR user who acted.
+            values: dict[str, object] = {"status": new_status, "updated_at": utcnow(), "reviewer_id": op.actor.id}
             cas(op.s, row, expected, **values)
             op.s.add(
                 DecisionRecord(
@@ -89,7 +116,9 @@ class Lifecycle(Part):
                     created_at=utcnow(),
                 )
             )
-            decided = {"revision": row.current_revision, "reason": text, "to": new_status}
+            decided: dict[str, object] = {"revision": row.current_revision, "reason": text, "to": new_status}
+            if settled:
+                decided["flags"] = settled
             op.audit_plan(row, f"plan.{decision}", before=before, detail=decided)
             op.s.flush()
             return summary(op.s, row)
@@ -137,6 +166,17 @@ def decisions_of(s: Session, plan_id: int) -> list[DecisionOut]:
         )
         for d in rows
     ]
+
+
+def _settle_flags(
+    plan_id: int, revision: RevisionRecord, decisions: Sequence[FlagDecision]
+) -> list[dict[str, str | None]]:
+    """The audit record of the reviewer's choice for each open flag of the revision; BadInput if one is missing."""
+    items = open_flags(Plan.model_validate_json(revision.plan_json))
+    try:
+        return settle(items, decisions)
+    except BadInput as exc:
+        raise BadInput(f"plan {plan_id} revision {revision.number}: {exc.message}") from None
 
 
 def _cannot_submit(plan_id: int, status: str) -> str:

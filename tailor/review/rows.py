@@ -28,12 +28,11 @@ def snapshot(plan: Plan) -> tuple[str, str]:
 
 
 def needs_review_count(plan: Plan) -> int:
-    """Kept on the plan row so lists can show it without parsing every revision."""
-    return (
-        sum(1 for t in plan.all_tasks() if t.needs_review)
-        + sum(1 for r in plan.risks if r.needs_review)
-        + len(plan.review_flags)
-    )
+    """Kept on the plan row so lists can show it without parsing every revision: the open flags,
+    counted as the review page counts them (:func:`tailor.review.flags.open_flags`)."""
+    from tailor.review.flags import open_flags
+
+    return len(open_flags(plan))
 
 
 def with_status(plan: Plan, status: str) -> Plan:

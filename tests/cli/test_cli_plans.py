@@ -97,6 +97,8 @@ def test_review_cycle_from_the_cli(
     assert r.code == 0 and "revision 2" in r.err
     assert run("plans", "submit", plan_id, "--as", "manager").code == 0
     r = run("plans", "approve", plan_id, "--as", "hr2", "--reason", "Good now")
+    assert r.code != 0 and "open flag" in r.err  # the sample plan has a flagged task: a choice is needed
+    r = run("plans", "approve", plan_id, "--as", "hr2", "--reason", "Good now", "--acknowledge-all", "Checked by hand")
     assert r.code == 0 and "approved" in r.err
 
     listed = run("plans", "list", "--status", "approved", "--json")

@@ -131,7 +131,14 @@ def test_markdown_has_the_checklist_shape(sample_plan: Plan) -> None:
     assert "  - Frequency going forward: daily" in text
     assert "- [ ] **Fri 31 Oct 2025 (week 4)** with Manager: 30-day review" in text
     assert "- [ ] **First commit**: Wed 8 Oct 2025 (day 3)" in text
-    assert "**Needs review**: Check that the billing database is in scope" in text
+    # Approved: the file goes to the hire and the team, without review notes.
+    assert "Check that the billing database is in scope" not in text and "To check" not in text
+
+
+def test_markdown_of_a_plan_in_review_says_what_is_still_to_check(sample_plan: Plan) -> None:
+    text = render(sample_plan, _ctx(status="in_review"), "markdown").content.decode()
+    assert "  - **To check**: Check that the billing database is in scope for a new hire." in text
+    assert "## To check before approval" in text and "*1 item to check*" in text
 
 
 def _fmt(day: date) -> str:
@@ -184,20 +191,25 @@ def test_csv_imports_as_tasks(sample_plan: Plan) -> None:
     flagged = by_title["Review slow queries on the billing database"]
     assert flagged["Due Date"] == "2025-11-14"
     assert flagged["Assignee Role"] == "hire" and flagged["Owner Name"] == ""
-    assert flagged["Labels"].split() == [
-        "onboarding",
-        "phase-days-31-60-integration",
-        "owner-hire",
-        "needs-review",
-    ]
+    assert flagged["Labels"].split() == ["onboarding", "phase-days-31-60-integration", "owner-hire"]
     assert (
         "Success criteria:" in flagged["Description"]
         and "Sources: Backend Engineer role profile" in flagged["Description"]
     )
-    assert "Needs review: Check that the billing database" in flagged["Description"]
+    assert "billing database is in scope" not in flagged["Description"], "an approved plan has no review notes"
     assert by_title["Laptop and access ready"]["Due Date"] == "2025-10-03"
     assert "owner-it" in by_title["Laptop and access ready"]["Labels"].split()
     assert result.filename == "onboarding-plan-12-zoe-lukasiewicz-r3.csv"
+
+
+def test_csv_of_a_plan_in_review_labels_and_explains_flagged_tasks(sample_plan: Plan) -> None:
+    rows = list(
+        csv.DictReader(io.StringIO(render(sample_plan, _ctx(status="in_review"), "csv").content.decode("utf-8-sig")))
+    )
+    flagged = next(r for r in rows if r["Summary"] == "Review slow queries on the billing database")
+    assert flagged["Labels"].split()[-1] == "needs-review"
+    assert "To check: Check that the billing database is in scope for a new hire." in flagged["Description"]
+    assert all("needs-review" not in r["Labels"] for r in rows if r is not flagged)
 
 
 def test_csv_defuses_spreadsheet_formulas(sample_plan: Plan) -> None:

@@ -2,7 +2,9 @@
 
 The plan, the context and the dates are fixed here (not taken from shared fixtures), so a
 snapshot changes only when an export does. The Markdown is what HR sends and the CSV is what
-Jira and Linear import: a change to either should be seen in review, line by line.
+Jira and Linear import: a change to either should be seen in review, line by line. The approved
+files carry no review notes; the Markdown of the plan in review shows its open flags grouped, in
+words for people, and never their technical detail.
 
 To accept an intended change, regenerate the files and review the diff:
 
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 
 from tailor.exports import ExportContext, render
+from tailor.review.flags import task_reason
 from tailor.schema import Plan
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -42,8 +45,9 @@ def _task(tid: str, title: str, week: int, owner: str = "hire", **extra: Any) ->
 
 
 def fixed_plan() -> Plan:
-    """Every section an export prints: a week-0 task, a tailored task, flags, a risk for review,
-    the fit section with a team, and named owners and people (one of each left unnamed)."""
+    """Every section an export prints: a week-0 task, a tailored task, flags (a note, a profile
+    flag, two tasks the model could not reach, with the error as detail), a risk for review, the
+    fit section with a team, and named owners and people (one of each left unnamed)."""
     data: dict[str, Any] = {
         "hire": {
             "name": "Zoë Łukasiewicz",
@@ -73,7 +77,7 @@ def fixed_plan() -> Plan:
             ]},
             {"name": "Days 1-30: Foundation", "start_week": 1, "end_week": 4, "goals": ["First PR merged"], "tasks": [
                 _task("land-your-first-commit", "Land your first commit", 1, sources=[CASE, ROLE],
-                      owner_name="Kenji Watanabe"),
+                      owner_name="Kenji Watanabe", needs_review=True, review_reason=task_reason("model_unavailable")),
                 _task("pair-with-your-peer", "Pair with your peer on the orders list", 2, owner="team",
                       owner_name="Sofia Lindqvist", sources=[TEAM]),
                 _task("tune-a-slow-query", "Tune a slow PostgreSQL query", 3, skills=["PostgreSQL"], tailored=True),
@@ -85,7 +89,8 @@ def fixed_plan() -> Plan:
                       review_reason="Check the rotation has a free slot in week 6."),
             ]},
             {"name": "Days 61-90: Ownership", "start_week": 9, "end_week": 13, "goals": ["Owns the billing API"],
-             "tasks": [_task("take-ownership-of-the-billing-api", "Take ownership of the billing API", 12)]},
+             "tasks": [_task("take-ownership-of-the-billing-api", "Take ownership of the billing API", 12,
+                             needs_review=True, review_reason=task_reason("model_unavailable"))]},
         ],
         "relationships": [
             {"role": "Product Manager", "purpose": "Roadmap and priorities.", "meet_by_week": 1, "cadence": "weekly",
@@ -123,7 +128,11 @@ def fixed_plan() -> Plan:
             "skipped": [{"title": "Git and pull request basics", "reason": "Eight years of code review.",
                          "source": CASE}],
         },
-        "review_flags": [{"field": "hire.seniority", "reason": "Confirm the level."}],
+        "review_flags": [
+            {"field": "hire.seniority", "reason": "Confirm the level."},
+            {"field": "tasks", "kind": "model_unavailable", "reason": "The model was not reachable.",
+             "detail": "model call to snapshot/model failed (connection): [Errno 111] Connection refused"},
+        ],
         "provenance": {"model": "snapshot/model", "prompt_version": "v1", "corpus_hash": "0" * 12,
                        "engine_version": "snapshot"},
     }  # fmt: skip
@@ -143,9 +152,19 @@ CONTEXT = ExportContext(
 )
 
 
-@pytest.mark.parametrize(("fmt", "snapshot"), [("markdown", "plan.md"), ("csv", "plan.csv")])
-def test_export_matches_its_snapshot(fmt: str, snapshot: str) -> None:
-    result = render(fixed_plan(), CONTEXT, fmt)
+IN_REVIEW = CONTEXT.model_copy(update={"status": "in_review", "approved_by": None, "approved_at": None})
+
+
+@pytest.mark.parametrize(
+    ("fmt", "snapshot", "context"),
+    [
+        ("markdown", "plan.md", CONTEXT),  # approved: no review notes at all
+        ("csv", "plan.csv", CONTEXT),
+        ("markdown", "plan-in-review.md", IN_REVIEW),  # in review: the open flags, grouped, in words for people
+    ],
+)
+def test_export_matches_its_snapshot(fmt: str, snapshot: str, context: ExportContext) -> None:
+    result = render(fixed_plan(), context, fmt)
     assert result.filename == f"onboarding-plan-42-zoe-lukasiewicz-r3.{snapshot.split('.')[1]}"
     path = SNAPSHOTS / snapshot
     if UPDATE:

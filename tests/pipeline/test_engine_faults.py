@@ -23,6 +23,7 @@ from tailor.models.scripted import ScriptedModel
 from tailor.pipeline.engine import Engine
 from tailor.pipeline.result import DraftDone
 from tailor.review.auth import UserOut
+from tailor.review.flags import group_flags, model_kind, open_flags, task_reason
 from tailor.review.service import ReviewService
 from tailor.schema import DraftRequest, Plan, ProgressEvent
 from tests.fixtures.drafting import (
@@ -37,6 +38,11 @@ from tests.fixtures.drafting import (
     valid_answers,
 )
 from tests.fixtures.faults import connection_error, rate_limit_error, server_error, timeout_error
+
+
+def details_by_field(plan: Plan) -> dict[str, str]:
+    """Each plan flag's technical detail (what failed, as the model layer said it), by field."""
+    return {f.field: f.detail or "" for f in plan.review_flags}
 
 
 # =========================================================================== model faults (scripted)
@@ -79,13 +85,21 @@ def test_model_faults_keep_the_grounded_plan_flagged_with_bounded_retries(
         if kind == "truncated":  # the retry doubles the token budget
             assert second["max_tokens"] == 2 * first["max_tokens"]
 
-    # The grounded plan stands, and everything the model did not do is flagged with the reason.
-    flags = flags_by_field(plan)
-    assert f"({kind})" in flags["summary"] and "the grounded summary stands" in flags["summary"]
-    assert f"({kind})" in flags["tasks"]
-    assert "retrieval unavailable" in flags["sources"]
+    # The grounded plan stands, and everything the model did not do is flagged: a sentence for
+    # people, the failure's kind, and the technical detail kept apart from the sentence.
+    flags = {f.field: f for f in plan.review_flags}
+    expected = model_kind(kind)
+    assert flags["summary"].kind == flags["tasks"].kind == expected
+    assert flags["summary"].reason.endswith("so the plan summary keeps its standard wording.")
+    assert all(f"({kind})" in (flags[field].detail or "") for field in ("summary", "tasks"))
+    assert flags["sources"].kind == "retrieval_down"
     flagged = [t for t in plan.all_tasks() if t.needs_review]
-    assert flagged and all(t.review_reason and f"({kind})" in t.review_reason for t in flagged)
+    assert flagged and all(t.review_reason == task_reason(expected) for t in flagged)
+    for text in [f.reason for f in plan.review_flags] + [t.review_reason or "" for t in flagged]:
+        assert f"({kind})" not in text and "model call" not in text and "http" not in text, text
+    # One line for the tasks, whose count is the number of flagged tasks, with the detail behind it.
+    [tasks] = [g for g in group_flags(open_flags(plan)) if g.subject == "task"]
+    assert tasks.count == len(flagged) and f"({kind})" in tasks.details[0]
     assert not any(t.tailored for t in plan.all_tasks())
     assert plan.hire.seniority == "senior" and plan.hire.years_experience == 9  # the rules still read it
     assert {"summary: grounded text", "tasks: grounded text"} <= set(plan.provenance.fallbacks)
@@ -114,7 +128,8 @@ def test_a_faulted_draft_is_saved_with_its_flags(
     stored = service.get_plan(manager, detail.id)
     assert stored.plan.review_flags == plan.review_flags and stored.summary.needs_review > 0
     markdown = service.export(manager, detail.id, "markdown").content.decode()
-    assert "Open Questions for the Reviewer" in markdown and "**Needs review**" in markdown
+    assert "## To check before approval" in markdown and "because the model was not reachable" in markdown
+    assert "(connection)" not in markdown and "model call" not in markdown
 
 
 # =========================================================================== model faults (real HTTP)
@@ -129,7 +144,7 @@ def test_a_failing_model_server_is_tried_a_bounded_number_of_times(
     server = fault_server(mode)
     settings_ = server_settings(server.base_url, model_retries=1, model_timeout_s=0.5)
     plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED)).plan
-    flags = flags_by_field(plan)
+    flags = details_by_field(plan)
     assert f"({kind})" in flags["summary"] and f"({kind})" in flags["tasks"]
     assert all(t.review_reason for t in plan.all_tasks() if t.needs_review)
 
@@ -263,7 +278,7 @@ def test_a_local_model_server_killed_mid_call_still_gives_the_grounded_plan(
         seen.append(item)
     plan = seen[-1].plan
     assert seen[-1].kind == "done" and plan is not None and plan.all_tasks()
-    failed = {k: v for k, v in flags_by_field(plan).items() if k in ("summary", "tasks")}
+    failed = {k: v for k, v in details_by_field(plan).items() if k in ("summary", "tasks")}
     assert failed and all("(connection)" in reason for reason in failed.values()), failed
     assert all(t.review_reason for t in plan.all_tasks() if t.needs_review)
 
@@ -289,6 +304,6 @@ def test_a_tampered_local_model_file_is_never_loaded(
     (tmp_path / "tampered.gguf").write_bytes(b"EVIL" + genuine[4:])  # same size, different bytes
     settings_ = model_settings(model="local/qwen2.5-coder-0.5b", model_dir=tmp_path)
     plan = Engine(settings_, corpus=CORPUS).draft(DraftRequest(background=BACKGROUND, **CONFIRMED)).plan
-    flags = flags_by_field(plan)
+    flags = details_by_field(plan)
     assert "does not match its pinned sha256" in flags["summary"] and "(unavailable)" in flags["tasks"]
     assert not [w for w in localworker.workers() if w.model_path.name == "tampered.gguf" and w.running]

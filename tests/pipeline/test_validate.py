@@ -110,9 +110,12 @@ def test_sources_skills_phase_order_and_links_are_checked() -> None:
     first.skills = ["Haskell"]
     plan.phases = [plan.phases[1], plan.phases[0], *plan.phases[2:]]
     plan.summary += " See https://evil.example/x."
-    reasons = {f.field: f.reason for f in plan_problems(plan, corpus_ids=SAMPLE_IDS, allowed_urls=set())}
+    flags = plan_problems(plan, corpus_ids=SAMPLE_IDS, allowed_urls=set())
+    reasons = {f.field: f.reason for f in flags}
     assert not before & {f"task.{first.id}.sources", f"task.{first.id}.skills", "phases", "plan"}
-    assert reasons[f"task.{first.id}.sources"].endswith("made-up-doc")
+    assert reasons[f"task.{first.id}.sources"].endswith("made-up-doc.")
     assert "Haskell" in reasons[f"task.{first.id}.skills"]
-    assert reasons["phases"] == "phases are not in week order"
-    assert reasons["plan"] == "links to a URL that is not in the corpus"
+    assert reasons["phases"] == "The phases are not in week order."
+    assert reasons["plan"] == "The plan links to an address that is not in the corpus."
+    assert "evil.example" not in " ".join(reasons.values()), "the sentence does not carry the link"
+    assert {f.kind for f in flags} == {"validation"}

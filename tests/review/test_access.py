@@ -44,6 +44,7 @@ from tests.fixtures.drafting import (
     model_settings,
     valid_answers,
 )
+from tests.review.approving import checked
 
 
 @pytest.fixture
@@ -103,7 +104,8 @@ def test_four_eyes_cannot_be_sidestepped_by_a_restore_or_a_role(
         service.approve(manager, plan_id, 3, "managers never approve")
     with pytest.raises(PermissionDenied):
         service.approve(hr.model_copy(update={"id": hr2.id}), plan_id, 3, "a forged identity")
-    assert service.approve(hr2, plan_id, 3, "checked by a second reviewer").status == "approved"
+    flags = checked(service, hr2, plan_id)
+    assert service.approve(hr2, plan_id, 3, "checked by a second reviewer", flags).status == "approved"
     # An edit after approval reopens the plan, and its author cannot approve it either.
     service.save_revision(hr, plan_id, edited, 3)
     with pytest.raises(PermissionDenied, match="four-eyes"):

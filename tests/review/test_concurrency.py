@@ -27,6 +27,7 @@ def _worker(url: str, data_dir: str, username: str, worker: int, barrier: Barrie
     from tailor.config import Settings
     from tailor.errors import TailorError
     from tailor.review.auth import AuthService
+    from tests.review.approving import checked
 
     def attempt(step: str, call: Any) -> None:
         barrier.wait(timeout=TIMEOUT_S)
@@ -54,7 +55,8 @@ def _worker(url: str, data_dir: str, username: str, worker: int, barrier: Barrie
         attempt(f"save-{round_no}", lambda e=edit, x=expected: service.save_revision(user, plan_a, e, x).revision)
 
     if worker == 0:
-        attempt("decide", lambda: service.approve(user, plan_b, 1, "ship it").status)
+        flags = checked(service, user, plan_b)  # chosen before the barrier, as a reviewer does before clicking
+        attempt("decide", lambda: service.approve(user, plan_b, 1, "ship it", flags).status)
     else:
         attempt("decide", lambda: service.request_changes(user, plan_b, 1, "not yet").status)
 

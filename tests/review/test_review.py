@@ -23,6 +23,7 @@ from tailor.review.service import PlanDetail, ReviewService
 from tailor.schema import Plan, Task
 from tailor.store.records import AuditRecord, RevisionRecord, SessionRecord, UserRecord
 from tests.fixtures.db import PASSWORD
+from tests.review.approving import checked
 
 
 def _draft(service: ReviewService, manager: UserOut, plan: Plan) -> PlanDetail:
@@ -65,9 +66,9 @@ def test_done_means_full_review_cycle(
     assert service.submit(manager, plan_id, 2).status == "in_review"
     # HR user 1 took part in the review but did not author revision 2, so either HR may approve;
     # the second one does, as the issue describes.
-    approved = service.approve(hr2, plan_id, 2, "Looks right now")
+    approved = service.approve(hr2, plan_id, 2, "Looks right now", checked(service, hr2, plan_id))
     assert approved.status == "approved"
-    assert approved.reviewer == "hr"  # the first HR user to decide became the reviewer
+    assert approved.reviewer == "hr2"  # the reviewer is whoever decided last
 
     actions = [(e.actor, e.action) for e in service.audit_log(hr, plan_id)]
     assert actions == [
@@ -163,7 +164,7 @@ def test_edit_keeps_draft_and_changes_requested_but_reopens_approved(
     plan_id = _draft(service, manager, sample_plan).id
     assert service.save_revision(manager, plan_id, _edited(sample_plan, "v2"), 1).status == "draft"
     service.submit(manager, plan_id, 2)
-    service.approve(hr, plan_id, 2, "fine")
+    service.approve(hr, plan_id, 2, "fine", checked(service, hr, plan_id))
 
     reopened = service.save_revision(manager, plan_id, _edited(sample_plan, "v3"), 2, note="new team")
     assert (reopened.status, reopened.revision) == ("in_review", 3)
@@ -199,7 +200,7 @@ def test_illegal_transitions_are_refused_with_a_clear_message(
     if state != "draft":
         service.submit(manager, plan_id, 1)
     if state == "approved":
-        service.approve(hr, plan_id, 1, "ok")
+        service.approve(hr, plan_id, 1, "ok", checked(service, hr, plan_id))
     if state == "changes_requested":
         service.request_changes(hr, plan_id, 1, "more")
     before = _counts(service, plan_id)
@@ -257,7 +258,7 @@ def test_four_eyes_hr_editor_needs_a_second_hr_user(
     with pytest.raises(PermissionDenied, match="four-eyes"):
         service.approve(hr, plan_id, 2, "my own edit is fine")
     assert service.get_plan(hr, plan_id).status == "in_review"
-    assert service.approve(hr2, plan_id, 2, "checked HR's edit").status == "approved"
+    assert service.approve(hr2, plan_id, 2, "checked HR's edit", checked(service, hr2, plan_id)).status == "approved"
 
 
 def test_four_eyes_follows_the_latest_revision(
@@ -269,7 +270,7 @@ def test_four_eyes_follows_the_latest_revision(
     service.save_revision(hr2, plan_id, _edited(sample_plan, "second HR edit"), 2)
     with pytest.raises(PermissionDenied, match="four-eyes"):
         service.approve(hr2, plan_id, 3, "mine")
-    assert service.approve(hr, plan_id, 3, "hr2's edit checked").status == "approved"
+    assert service.approve(hr, plan_id, 3, "hr2's edit checked", checked(service, hr, plan_id)).status == "approved"
 
 
 # --------------------------------------------------------------------------- bad input / not found

@@ -35,6 +35,7 @@ from tailor.errors import IndexUnavailable, StorageUnavailable
 from tailor.models.scripted import ScriptedModel
 from tailor.pipeline.engine import Engine
 from tailor.review.auth import AuthService, UserOut
+from tailor.review.flags import acknowledge_all, open_flags
 from tailor.review.service import ReviewService
 from tailor.schema import DraftRequest, Plan
 from tailor.store.db import Database, dispose_database
@@ -90,13 +91,14 @@ def test_a_locked_database_refuses_every_write_and_writes_nothing(
     impatient_db = Database(service.db.url, busy_timeout_ms=150)
     impatient = ReviewService(service.settings, db=impatient_db)
     impatient_auth = AuthService(service.settings, db=impatient_db)
+    every_flag_acknowledged = acknowledge_all(open_flags(sample_plan), "ok")
     writes: dict[str, Callable[[], Any]] = {
         "save_intake": lambda: impatient.save_intake(manager, "Typed while the database was locked."),
         "record_intake_failure": lambda: impatient.record_intake_failure(manager, intake_id, "x"),
         "import_plan": lambda: impatient.import_plan(manager, sample_plan),
         "save_revision": lambda: impatient.save_revision(hr, plan_id, sample_plan, 1),
         "comment": lambda: impatient.comment(hr, plan_id, "a note"),
-        "approve": lambda: impatient.approve(hr2, plan_id, 1, "fine"),
+        "approve": lambda: impatient.approve(hr2, plan_id, 1, "fine", flags=every_flag_acknowledged),
         "request_changes": lambda: impatient.request_changes(hr2, plan_id, 1, "not yet"),
         "assign_reviewer": lambda: impatient.assign_reviewer(hr, plan_id, "hr2"),
         "export (audited)": lambda: impatient.export(hr, plan_id, "markdown"),
@@ -240,8 +242,9 @@ def test_chroma_down_keeps_the_plan_and_flags_retrieval(isolated_settings: Path)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
     engine = Engine(settings_, corpus=CORPUS, model=ScriptedModel(valid_answers(settings_, request)))
     plan = engine.draft(request).plan
-    flag = next(f.reason for f in plan.review_flags if f.field == "sources")
-    assert f"cannot reach the Chroma server at {url}" in flag and "retrieval unavailable" in flag
+    flag = next(f for f in plan.review_flags if f.field == "sources")
+    assert flag.kind == "retrieval_down" and "cannot reach the Chroma server" in (flag.detail or "")
+    assert url not in flag.reason  # the address is technical detail, not review text
     assert "retrieve: policy selection only" in plan.provenance.fallbacks
     assert plan.all_tasks() and all(t.sources for t in plan.all_tasks())  # still grounded in the corpus
     assert any(t.tailored for t in plan.all_tasks())  # and the model still did its part
@@ -259,8 +262,8 @@ def test_an_unusable_index_folder_keeps_the_plan_and_flags_retrieval(isolated_se
     settings_ = model_settings(chroma_url=None, chroma_path=blocked)
     request = DraftRequest(background=BACKGROUND, **CONFIRMED)
     plan = Engine(settings_, corpus=CORPUS, model=ScriptedModel(valid_answers(settings_, request))).draft(request).plan
-    flag = next(f.reason for f in plan.review_flags if f.field == "sources")
-    assert "retrieval unavailable" in flag and str(blocked) in flag
+    flag = next(f for f in plan.review_flags if f.field == "sources")
+    assert flag.kind == "retrieval_down" and str(blocked) in (flag.detail or "")
     assert plan.all_tasks()
 
 

@@ -72,12 +72,12 @@ def test_review_items_list_plan_notes_tasks_then_risks() -> None:
     plan.review_flags.append(ReviewFlag(field="summary", reason="not tailored"))
     plan.risks.append(Risk(risk="Unclear ownership", mitigation="Ask", needs_review=True))
     assert review_items(plan) == [
-        ("Plan: summary", "not tailored"),
+        ("Plan summary", "The model was not reachable, so the plan summary keeps its standard wording."),
         (
             "Task: Review slow queries on the billing database",
             "Check that the billing database is in scope for a new hire.",
         ),
-        ("Risk: Unclear ownership", "flagged"),
+        ("Risk: Unclear ownership", "This risk is marked for review."),
     ]
 
 
