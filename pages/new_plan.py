@@ -29,8 +29,10 @@ def reset() -> None:
         del S[key]
 
 
-def start_generating() -> None:
+def start_generating(again: drafting.Again | None = None) -> None:
+    """The Generate (or Draft again) click: drafting runs on the next run, with the manager's choice."""
     S["np_running"] = True
+    S["np_redraft"] = again
     S.pop("np_result", None)
     S.pop("np_error", None)
 
@@ -81,6 +83,7 @@ with st.container(border=True):
         "A résumé summary or your notes. It is saved before anything else happens, so nothing you "
         "type is lost; personal details are removed before any model sees it."
     )
+    paste_limit, upload_limit = profile.input_limits(svc.settings.max_background_chars, svc.settings.max_upload_bytes)
     pasted_tab, upload_tab = st.tabs(["Paste text", "Upload a file"])
     pasted = pasted_tab.text_area(
         "Background",
@@ -89,12 +92,14 @@ with st.container(border=True):
         disabled=running,
         placeholder="Senior Backend Engineer, 8 years of Python and PostgreSQL at a payments company…",
     )
+    pasted_tab.caption(paste_limit)
     upload = upload_tab.file_uploader(
-        "Résumé or notes (.txt, .md, .pdf, .docx)",
-        type=["txt", "md", "pdf", "docx"],
+        "Résumé or notes",
+        type=profile.upload_types(),
         key="np_file",
         disabled=running,
     )
+    upload_tab.caption(upload_limit)
     c1, c2 = st.columns(2)
     name = c1.text_input(
         "Hire's name (optional)",
@@ -126,9 +131,12 @@ with st.container(border=True):
     note = profile.team_note(corpus, team, read_family)
     if note:
         st.caption(safe(note))
-    # A change after the background was saved is saved at once, so resuming the draft keeps it.
+    # A change after the background was saved is saved at once, so resuming the draft keeps it. An input
+    # a plan was drafted from keeps what it was drafted with; drafting again uses the team chosen now.
     saved_intake: int | None = S.get("np_intake")
-    if saved_intake is not None and not running and S.get("np_team_saved") != team:
+    earlier: drafting.SavedDraft | None = S.get("np_result")
+    drafted_from = earlier is not None and earlier.intake_id == saved_intake
+    if saved_intake is not None and not running and not drafted_from and S.get("np_team_saved") != team:
         with guard("saving the team") as out:
             profile.save_team(svc.review, user, saved_intake, team)
         if out.ok:
@@ -145,7 +153,7 @@ with st.container(border=True):
                 svc.review, user, background, name or None, start, replaces=S.get("np_intake"), team=team
             )
             S["np_intake"], S["np_team_saved"] = intake_id, team
-            for key in ("np_reading", "np_hire", "np_result", "np_error"):
+            for key in ("np_reading", "np_hire", "np_result", "np_error", "np_plans"):
                 S.pop(key, None)
             S["np_reading"] = profile.read_saved_profile(
                 svc.review, user, intake_id, background, name or None, start, corpus
@@ -166,8 +174,11 @@ if reading is not None:
             "Read by rules from the text, without a model. Correct anything that is wrong: the plan "
             "follows the role family and seniority you confirm here."
         )
-        for flag in reading.flags:
-            st.warning(safe(flag.reason), icon=":material/help:")
+        # The rules' doubts are about the form as they filled it; once the manager confirms it,
+        # the confirmed values are the profile and the doubts no longer describe what is shown.
+        if S.get("np_hire") is None:
+            for flag in reading.flags:
+                st.warning(safe(flag.reason[:1].upper() + flag.reason[1:]), icon=":material/help:")
         with st.form(f"np_profile_{intake_key}", border=False):
             c1, c2, c3 = st.columns(3)
             role = c1.text_input("Job title", value=ruled.role)
@@ -250,14 +261,36 @@ if hire is not None:
             "grounded plan is saved anyway, with what needs checking flagged."
         )
         st.caption(safe(profile.team_line(corpus, team)))
-        st.button(
-            "Generate plan",
-            type="primary",
-            icon=":material/auto_awesome:",
-            disabled=running,
-            on_click=start_generating,
-            key="np_generate",
-        )
+        if not drafted_from:
+            st.button(
+                "Generate plan",
+                type="primary",
+                icon=":material/auto_awesome:",
+                disabled=running,
+                on_click=start_generating,
+                key="np_generate",
+            )
+        elif earlier is not None and not running:
+            # Generate is idempotent per input: a second draft from it needs the manager to say where it goes.
+            with guard("reading the plan drafted from this background") as found:
+                again_picks, again_labels = drafting.again_choices(svc.review, user, earlier.plan_id)
+            if found.ok:
+                picked = st.radio(
+                    f"{drafting.drafted_as(S.get('np_plans', [earlier.plan_id]))} Draft again and:",
+                    list(again_labels),
+                    index=None,
+                    format_func=again_labels.__getitem__,
+                    key="np_again_choice",
+                )
+                st.button(
+                    "Draft again",
+                    type="primary",
+                    icon=":material/autorenew:",
+                    disabled=picked is None,
+                    on_click=start_generating,
+                    args=(again_picks.get(picked) if picked else None,),
+                    key="np_draft_again",
+                )
 
         if running:
             draft_intake: int | None = S.get("np_intake")
@@ -290,14 +323,23 @@ if hire is not None:
                         )
                         S["np_team_saved"] = team
                         request = drafting.draft_request(reading.text, hire, hire_name, team)
-                        saved = drafting.draft_and_save(svc.review, engine(), user, draft_intake, request, on_event)
+                        saved = drafting.draft_and_save(
+                            svc.review, engine(), user, draft_intake, request, on_event, S.get("np_redraft")
+                        )
                     except Exception as exc:
                         status.update(label="Drafting failed", state="error", expanded=True)
                         S["np_error"] = reported(exc, "drafting the plan")
                     else:
-                        status.update(label=f"Plan #{saved.plan_id} saved as a draft", state="complete", expanded=False)
+                        done_label = (
+                            f"Plan #{saved.plan_id} replaced by the new draft"
+                            if saved.replaced
+                            else f"Plan #{saved.plan_id} saved as a draft"
+                        )
+                        status.update(label=done_label, state="complete", expanded=False)
                         S["np_result"] = saved
-                        S.pop("np_intake", None)
+                        if not saved.replaced:  # the plans made from this input in this visit, oldest first
+                            S["np_plans"] = [*S.get("np_plans", []), saved.plan_id]
+                        S.pop("np_again_choice", None)
             finally:
                 S["np_running"] = False
             st.rerun()
@@ -313,7 +355,7 @@ if hire is not None:
                 st.warning(
                     f"The model could not tailor this plan ({safe(shorten(done.why_unavailable))}). "
                     f"The grounded plan was saved as plan #{pid} with {done.to_check} items "
-                    "flagged for review; edit it, or generate again later.",
+                    "flagged for review; edit it, or draft again later.",
                     icon=":material/cloud_off:",
                 )
             elif done.warnings:
@@ -321,8 +363,13 @@ if hire is not None:
                     "Some steps fell back to the grounded text: " + "; ".join(safe(w) for w in done.warnings),
                     icon=":material/info:",
                 )
+            saved_as = (
+                f"Replaced plan #{pid} with the new draft (revision {done.revision}; the earlier one is in its History)"
+                if done.replaced
+                else f"Saved plan #{pid} as a draft"
+            )
             st.success(
-                f"Saved plan #{pid} as a draft: {done.tasks} tasks, {done.to_check} to check, in {done.seconds:.1f} s.",
+                f"{saved_as}: {done.tasks} tasks, {done.to_check} to check, in {done.seconds:.1f} s.",
                 icon=":material/task_alt:",
             )
             with st.expander("What happened, step by step"):

@@ -1,17 +1,19 @@
-"""One plan: read it, edit phases and tasks, see the timeline and citations, comment, submit."""
+"""One plan: read it, edit the hire's details, tasks and text, see the timeline and citations, comment, submit."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from tailor.errors import Conflict
+from tailor.review.diff import diff_choices
 from tailor.review.permissions import Action, allowed_actions
-from tailor.schema import Plan
+from tailor.schema import Plan, TeamRef
+from tailor.web import plan_edit
 from tailor.web.charts import timeline_chart
-from tailor.web.editing import OWNERS, edited_plan, table_rows
+from tailor.web.editing import LABELS
 from tailor.web.errors import guard
 from tailor.web.fit_view import render_why_this_plan
+from tailor.web.history import pick_revisions, since_last_look
 from tailor.web.plan_view import cited_passage, review_items
 from tailor.web.services import current_corpus, services
 from tailor.web.session import flash, require_user
@@ -66,6 +68,16 @@ def reload() -> None:
     S.pop(opened_key, None)
 
 
+def saved(revision: int) -> None:
+    S[opened_key] = revision
+
+
+# What this viewer had seen before now (read and recorded by the review service, once per revision shown).
+last_seen: int | None = None
+with guard("recording that you opened the plan"):
+    last_seen = since_last_look(svc.review, user, plan_id, opened)
+
+
 # --------------------------------------------------------------------------- header
 st.title(f"Plan #{plan_id}: {safe(plan.hire.name or plan.hire.role)}")
 st.caption(
@@ -80,6 +92,11 @@ m3.metric("Tasks", len(plan.all_tasks()))
 m4.metric("To check", summary.needs_review)
 m5.metric("Start", f"{plan.hire.start_date:%Y-%m-%d}" if plan.hire.start_date else "not set")
 
+if last_seen is not None and last_seen < opened:
+    st.info(
+        f"Changed since you last looked (revision {last_seen}; now {opened}): the History tab shows what changed.",
+        icon=":material/difference:",
+    )
 if stale:
     st.warning(
         f"This plan changed since you opened it (you opened revision {opened}; it is now revision "
@@ -101,7 +118,10 @@ if summary.status == "changes_requested":
 items = review_items(plan)
 if items:
     with st.expander(f"{len(items)} item(s) need review", expanded=True, icon=":material/warning:"):
-        st.caption("Flagged by the engine: check each one, fix it in the Edit tab, and untick needs_review.")
+        st.caption(
+            "Flagged by the engine: check each one and fix it in the Edit tab, where saving a flagged task "
+            "offers to clear its flag."
+        )
         for what, why in items:
             st.markdown(f"- **{safe(what)}**: {safe(why)}")
 
@@ -168,52 +188,39 @@ with tabs["Overview"]:
                     text = svc.review.get_background(user, plan_id)
                     st.text(text or "(no background stored)")
 
+
 # --------------------------------------------------------------------------- edit
+def drafted_for() -> TeamRef | None:
+    """The team the plan's latest draft was written for (its tasks and people come from that team)."""
+    number = max((r.number for r in detail.revisions if r.reason in ("generated", "regenerated")), default=1)
+    if number == opened:
+        return plan.fit.team
+    key = f"pv_drafted_team_{detail.id}_{number}"
+    if key not in S:
+        S[key] = svc.review.get_revision(user, detail.id, number).plan.fit.team
+    team: TeamRef | None = S[key]
+    return team
+
+
 if can_edit:
     with tabs["Edit"]:
         st.caption(
-            "Edit the text and the task table (add rows at the bottom, delete with the row menu). "
-            "Changes are checked against the plan schema and saved as a new revision; if someone else "
-            "saved first you will be told, and nothing is overwritten."
+            "Edit one thing and save it: each save is a new revision, with a note saying what changed. If "
+            "someone else saved first you are told, and nothing is overwritten."
         )
         if summary.status == "approved":
             st.info("This plan is approved: saving an edit sends it back to review.", icon=":material/info:")
-        edit_key = f"{plan_id}_{opened}"
-        new_summary = st.text_area("Summary", value=plan.summary, key=f"pv_summary_{edit_key}", height=110)
-        new_rationale = st.text_area("Why this plan", value=plan.rationale, key=f"pv_rationale_{edit_key}", height=90)
-        phases = [p.name for p in plan.phases]
-        edited = st.data_editor(
-            tasks_frame(plan),
-            key=f"pv_editor_{edit_key}",
-            num_rows="dynamic",
-            hide_index=True,
-            column_config={
-                "phase": st.column_config.SelectboxColumn("Phase", options=phases, required=True),
-                "id": st.column_config.TextColumn("id", help="Unique; leave blank on a new row to derive it"),
-                "title": st.column_config.TextColumn("Title", required=True, max_chars=300),
-                "description": st.column_config.TextColumn("Description", max_chars=4000, width="large"),
-                "owner": st.column_config.SelectboxColumn("Owner", options=list(OWNERS), required=True),
-                "due_week": st.column_config.NumberColumn(
-                    "Week", min_value=0, max_value=13, step=1, required=True, help="0 = before day 1"
-                ),
-                "success_criteria": st.column_config.TextColumn("Success criteria", max_chars=4000),
-                "sources": st.column_config.TextColumn("Sources", help="Corpus document ids, comma-separated"),
-                "needs_review": st.column_config.CheckboxColumn("Needs review"),
-                "review_reason": st.column_config.TextColumn("Why"),
-            },
-        )
-        note = st.text_input("Note for this revision (optional)", key=f"pv_note_{edit_key}")
-        if st.button("Save changes", type="primary", icon=":material/save:", key="pv_save"):
-            with guard("saving the plan") as saved:
-                known = set(current_corpus().by_id())
-                updated = edited_plan(plan, table_rows(edited), new_summary, new_rationale, known)
-                result = svc.review.save_revision(user, plan_id, updated, expected_revision=opened, note=note or None)
-            if saved.ok:
-                S[opened_key] = result.revision
-                flash(f"Saved revision {result.revision}")
-                st.rerun()
-            elif isinstance(saved.error, Conflict):
-                st.button("Reload the latest revision", icon=":material/refresh:", on_click=reload, key="pv_reload")
+        corpus = current_corpus()
+        save = plan_edit.Saver(svc.review, user, plan_id, opened, on_saved=saved, on_reload=reload)
+        drafted_team = plan.fit.team
+        with guard("reading the team the plan was drafted for"):
+            drafted_team = drafted_for()
+        plan_edit.hire_form(plan, corpus, drafted_team, save)
+        with st.container(border=True):
+            st.markdown("**Tasks**")
+            plan_edit.task_editor(plan, corpus, save)
+            plan_edit.add_task_form(plan, corpus, save)
+        plan_edit.text_form(plan, save)
 
 # --------------------------------------------------------------------------- tasks (read)
 with tabs["Tasks"]:
@@ -225,7 +232,12 @@ with tabs["Tasks"]:
         st.dataframe(
             frame[frame["phase"] == phase.name].drop(columns=["phase"]),
             hide_index=True,
-            column_config={"needs_review": st.column_config.CheckboxColumn("Needs review")},
+            column_config={
+                **{column: label for column, label in LABELS.items() if column in frame.columns},
+                "id": "Id",
+                "needs_review": st.column_config.CheckboxColumn("To check"),
+                "review_reason": "Why",
+            },
         )
 
 # --------------------------------------------------------------------------- timeline
@@ -294,11 +306,10 @@ with tabs["Comments"]:
 with tabs["History"]:
     st.markdown("**Revisions**")
     st.dataframe(revisions_frame(detail.revisions), hide_index=True)
-    if len(detail.revisions) > 1:
-        numbers = [r.number for r in detail.revisions]
-        c1, c2 = st.columns(2)
-        a = c1.selectbox("From revision", numbers, index=len(numbers) - 2, key=f"pv_diff_a_{plan_id}")
-        b = c2.selectbox("To revision", numbers, index=len(numbers) - 1, key=f"pv_diff_b_{plan_id}")
+    choices = diff_choices(detail.revision, last_seen)
+    if choices:
+        # Keyed by the current revision: after any save the comparison starts again at the default.
+        a, b = pick_revisions(choices, [r.number for r in detail.revisions], key=f"pv_diff_{plan_id}_{detail.revision}")
         with guard("comparing revisions"):
             diff = svc.review.diff_revisions(user, plan_id, a, b)
             if diff.is_empty:

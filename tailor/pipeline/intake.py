@@ -164,7 +164,58 @@ def normalise_text(text: str) -> str:
     controls = sum(1 for ch in stripped if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
     if controls > 0.01 * len(stripped):
         raise BadInput("the background contains control characters: it looks like a binary file, not text")
+    why = not_prose(stripped)
+    if why:
+        raise BadInput(
+            f"the background does not read as text about a person: {why}. "
+            "Paste a résumé summary or a few sentences about the hire"
+        )
     return stripped
+
+
+# What no background about a person looks like, measured on every background in evals/cases and
+# examples/ (worst legitimate value in brackets): a share of unpronounceable words (4 %), a run of
+# words with no full stop, comma or line break (27 words), few distinct words in a long text (30 %).
+# The limits sit far from those, so only random letters, word salad and repeated filler trip them.
+# Random real words written as sentences still pass: telling those apart needs a model.
+_GIBBERISH_SHARE = 0.2
+_MIN_WORDS_TO_JUDGE = 12
+_LONGEST_RUN = 60
+_MIN_DISTINCT_SHARE = 0.08
+_VOWELS = set("aeiouyæøœ")
+_PAUSES = re.compile(r"[.,;:!?\n•·()\[\]|/\\\-–—\"“”„«»]+")
+
+
+def _unpronounceable(word: str) -> bool:
+    """No vowel, five consonants in a row, or one letter three times: "xkqjv", "asdfghjk", "zzzop"."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
+    if not any(c in _VOWELS for c in bare):
+        return True
+    return bool(re.search(r"[^aeiouyæøœ]{5,}", bare) or re.search(r"(.)\1\1", bare))
+
+
+def not_prose(text: str) -> str | None:
+    """Why ``text`` is not prose or notes in a language (random letters, word salad, filler), or None.
+
+    Only words in Latin script are judged for pronounceability, and only lower-case or capitalised
+    ones: acronyms (SQL, gRPC) and other scripts (日本語) are never counted against a text.
+    """
+    if re.match(r"(?i)\s*lorem ipsum\b", text):
+        return "it is placeholder text (lorem ipsum)"
+    words = re.findall(r"[^\W\d_]+", text)
+    judged = [w for w in words if len(w) >= 3 and max(w) < "\u0250" and (w.islower() or w.istitle())]
+    if len(judged) >= _MIN_WORDS_TO_JUDGE:
+        odd = [w for w in judged if _unpronounceable(w)]
+        if len(odd) > _GIBBERISH_SHARE * len(judged):
+            examples = ", ".join(dict.fromkeys(odd[:3]))
+            return f"{len(odd) * 100 // len(judged)} % of its words do not look like words (such as {examples})"
+    run = max((len(re.findall(r"[^\W\d_]+", part)) for part in _PAUSES.split(text)), default=0)
+    if run > _LONGEST_RUN:
+        return f"it runs {run} words without a full stop, comma or line break, like a list of random words"
+    distinct = len({w.lower() for w in words})
+    if len(words) >= 100 and distinct < _MIN_DISTINCT_SHARE * len(words):
+        return f"it repeats the same {distinct} words over and over ({len(words)} words in all)"
+    return None
 
 
 _LABELLED_TITLE = re.compile(r"(?im)^\s*(?:current (?:title|role|position)|title|role|position)\s*[:\-]\s*(.+)$")
@@ -347,7 +398,7 @@ def resolve_profile(
     flags: list[ReviewFlag] = []
     years = _resolve_years(request, rules, model, flags)
     seniority = _resolve_seniority(request, rules, model, years, flags)
-    family = _resolve_family(request, rules, seniority, flags)
+    family = _resolve_family(request, rules, seniority, flags, vocab)
     skills = _resolve_skills(request, rules, model, redacted_text, vocab)
     role_title = request.role or rules.title or (model.current_title if model else None)
     if not role_title:
@@ -444,7 +495,13 @@ def _level_without_title_word(
     A model level far from what the years say is the small model misreading (measured: a 6-year
     data engineer read as an intern), so the years stand and the disagreement is flagged.
     """
-    where = f"the title {rules.title!r} has no seniority word" if rules.title else "no current title found"
+    # Said about the title the form shows: the one read from the text, or, when the text names none,
+    # the stand-in resolve_profile makes from the level and family ("Senior backend engineer").
+    where = (
+        f"the title {rules.title!r} has no seniority word"
+        if rules.title
+        else "no job title was read from the text, so the title shown is a stand-in made from the level and role"
+    )
     if years_level is not None:
         if model is not None and abs(_level_index(model.seniority) - _level_index(years_level)) >= 2:
             flags.append(
@@ -469,7 +526,7 @@ def _level_without_title_word(
 
 
 def _resolve_family(
-    request: DraftRequest, rules: RuleReading, seniority: Seniority, flags: list[ReviewFlag]
+    request: DraftRequest, rules: RuleReading, seniority: Seniority, flags: list[ReviewFlag], vocab: Vocabulary
 ) -> RoleFamily:
     if request.role_family is not None:
         return request.role_family
@@ -488,11 +545,17 @@ def _resolve_family(
     if (rules.role_evidence or "").startswith("skills overlap"):
         # A title the corpus does not know (a technical writer, a designer), or none at all,
         # would otherwise be planned as whichever profile shares the most skills, silently.
+        # Name the profile the skills matched: the grounding step shows it as the closest one, and a
+        # warning that said "matches no role profile" beside it would contradict the page.
+        profile = next((r.title for r in vocab.roles if r.roles[0] == family), family)
+        said = "without a job title, the background matches no role profile by name"
+        if rules.title:
+            said = f"the title {rules.title!r} matches no role profile in the corpus"
         flags.append(
             ReviewFlag(
                 field="hire.role_family",
-                reason=f"the current title matches no role profile in the corpus; planned as {family} "
-                "by skill overlap. Confirm the role or pick another.",
+                reason=f"{said}; planned as {family} because the skills named are closest to the {profile} "
+                "profile. Confirm the role or pick another.",
             )
         )
     return family

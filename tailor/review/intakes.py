@@ -28,6 +28,22 @@ OVERRIDE_FIELDS: Final = frozenset({"role", "role_family", "seniority", "years_e
 OPEN: Final = ("pending", "failed")  # the intakes still waiting for a plan
 
 
+class AlreadyDrafted(IllegalTransition):
+    """A plan was drafted from this intake already: drafting again must say whether it replaces that plan.
+
+    Generate is idempotent per intake. A second plan from the same input is never made by a
+    repeated click: the caller chooses ``replace_draft`` (a new revision of the plan) or
+    ``create_plan_from_draft(..., keep_existing=True)`` (a second plan), and the page offers both.
+    """
+
+    def __init__(self, intake_id: int, plan_id: int) -> None:
+        super().__init__(
+            f"intake {intake_id} is already used (plan {plan_id}): draft again to replace that plan or to keep both"
+        )
+        self.intake_id = intake_id
+        self.plan_id = plan_id
+
+
 class Intakes(Part):
     """Save, list, fail and discard a manager's draft inputs."""
 

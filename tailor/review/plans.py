@@ -5,17 +5,29 @@ revisions, each an exact JSON snapshot with its SHA-256. History is never rewrit
 edit and a restore both add a revision, through the optimistic lock in
 :mod:`tailor.review.acting`. Edits never change the status, except that an edit of an
 approved plan returns it to ``in_review`` (the ``edit`` row of the permissions table).
+
+Generate is idempotent per intake: a second draft from the same input either replaces the
+plan made from it (:meth:`Plans.replace_draft`, a ``regenerated`` revision) or is kept beside
+it (``keep_existing=True``); a plain repeat raises :class:`~tailor.review.intakes.AlreadyDrafted`.
+
+What each user has seen of a plan (:meth:`Plans.mark_seen`) is read from the audit log: a
+``plan.view`` entry per revision they opened (entity ``plan``; like the inbox's read marks it
+leaves ``plan_id`` empty, so the plan's own history does not fill up with who looked at it),
+and the revisions they wrote or decided on. The History tab's "since you last looked" starts there.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.exc import IntegrityError
+from typing import Any, Final
 
-from tailor.errors import IllegalTransition
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tailor.errors import BadInput, IllegalTransition
 from tailor.review.acting import Operation, Part, cas, conflict, require_revision
 from tailor.review.diff import diff_plans
-from tailor.review.intakes import OPEN, own_intake
+from tailor.review.intakes import OPEN, AlreadyDrafted, own_intake
 from tailor.review.permissions import Action, Grant, grant, next_status
 from tailor.review.results import PlanDetail, PlanSummary, RevisionDiff, RevisionReason, RevisionSnapshot
 from tailor.review.rows import (
@@ -33,7 +45,18 @@ from tailor.review.rows import (
 )
 from tailor.review.users import UserOut
 from tailor.schema import Plan, PlanStatus
-from tailor.store.records import HireRecord, PlanRecord, RevisionRecord, UserRecord, utcnow
+from tailor.store.records import (
+    AuditRecord,
+    DecisionRecord,
+    HireRecord,
+    IntakeRecord,
+    PlanRecord,
+    RevisionRecord,
+    UserRecord,
+    utcnow,
+)
+
+VIEWED: Final = "plan.view"  # the audit action that records a user opening a revision
 
 
 class Plans(Part):
@@ -48,23 +71,54 @@ class Plans(Part):
         *,
         reason: RevisionReason = "generated",
         note: str | None = None,
+        keep_existing: bool = False,
     ) -> PlanDetail:
-        """Store a generated plan as a new draft (revision 1) for the intake's hire."""
+        """Store a generated plan as a new draft (revision 1) for the intake's hire.
+
+        Once a plan was made from the intake, another one is made only with ``keep_existing``
+        (the manager chose "keep both"); otherwise :class:`AlreadyDrafted` names the plan, so a
+        repeated Generate never makes a silent duplicate. The intake then points at the newest plan.
+        """
         with self._writing(user) as op:
             intake = own_intake(op, intake_id)
-            if intake.status not in OPEN:
-                where = f" (plan {intake.plan_id})" if intake.plan_id else ""
-                raise IllegalTransition(f"intake {intake_id} is already {intake.status}{where}")
-            plan = with_status(plan, "draft")
-            if plan.hire.start_date is None and intake.start_date is not None:
-                plan.hire.start_date = intake.start_date
-            if plan.hire.name is None and intake.name:
-                plan.hire.name = intake.name
-            row = _insert_plan(op, plan, intake.background_text, reason, note)
+            earlier = intake.plan_id if intake.status == "used" else None
+            if earlier is not None and not keep_existing:
+                raise AlreadyDrafted(intake_id, earlier)
+            if intake.status not in OPEN and earlier is None:
+                raise IllegalTransition(f"intake {intake_id} is already {intake.status}")
+            plan = _with_intake_details(with_status(plan, "draft"), intake)
+            origin: dict[str, Any] = {"intake": intake_id}
+            if earlier is not None:
+                origin["kept_beside"] = earlier
+            row = _insert_plan(op, plan, intake.background_text, reason, note, origin)
             intake.status = "used"
             intake.plan_id = row.id
             intake.error = None
             op.s.flush()
+            return detail(op.s, row)
+
+    def replace_draft(
+        self, user: UserOut, intake_id: int, plan: Plan, expected_revision: int, note: str | None = None
+    ) -> PlanDetail:
+        """Make a new draft from the intake the next revision of the plan drafted from it ("draft again: replace").
+
+        History is kept: the earlier draft and any edits stay as revisions. The plan's name and start
+        date, set by hand after drafting, are kept when the new draft has none. The optimistic lock
+        applies (someone may have edited the plan while the new draft was being written).
+        """
+        with self._writing(user) as op:
+            intake = own_intake(op, intake_id)
+            if intake.status != "used" or intake.plan_id is None:
+                raise IllegalTransition(f"no plan was drafted from intake {intake_id} yet; generate one first")
+            row = op.plan(intake.plan_id, Action.EDIT, for_update=True)
+            require_revision(row, expected_revision)
+            current = revision_plan(op.s, row.id, expected_revision).hire
+            plan = plan.model_copy(deep=True)
+            plan.hire.start_date = plan.hire.start_date or current.start_date
+            plan.hire.name = plan.hire.name or current.name
+            plan = _with_intake_details(plan, intake)
+            why = (note or "").strip() or f"drafted again from the same background (input {intake_id})"
+            _append_revision(op, row, plan, expected_revision, "regenerated", why)
             return detail(op.s, row)
 
     def import_plan(
@@ -148,6 +202,25 @@ class Plans(Part):
             op.audit("hire.background_read", "hire", row.hire_id, plan_id=row.id)
             return row.hire.background_text
 
+    def mark_seen(self, user: UserOut, plan_id: int, revision: int) -> int | None:
+        """Record that ``user`` has seen ``revision``; return the latest revision they had seen before, if any.
+
+        "Seen" is the latest of: the revisions they opened (``plan.view`` in the audit log), wrote,
+        or decided on. A view adds an audit entry only when it moves that forward, so reopening
+        a plan writes nothing. Anyone who may read the plan may record their own view.
+        """
+        with self._reading(user) as op:
+            row = op.plan(plan_id, Action.READ)
+            if not 1 <= revision <= row.current_revision:
+                raise BadInput(f"plan {plan_id} has revisions 1 to {row.current_revision}, not {revision}")
+            before = last_seen(op.s, plan_id, op.actor.id)
+        if before is not None and before >= revision:
+            return before
+        with self._writing(user) as op:
+            row = op.plan(plan_id, Action.READ)
+            op.audit(VIEWED, "plan", row.id, detail={"revision": revision})
+        return before
+
     def diff_revisions(self, user: UserOut, plan_id: int, a: int, b: int) -> RevisionDiff:
         """What changed from revision ``a`` to revision ``b``, task by task and field by field."""
         with self._reading(user) as op:
@@ -185,10 +258,49 @@ class Plans(Part):
             return detail(op.s, row)
 
 
+def last_seen(s: Session, plan_id: int, user_id: int) -> int | None:
+    """The latest revision of the plan the user opened, wrote or decided on (None: never)."""
+    views = s.scalars(
+        select(AuditRecord.detail).where(
+            AuditRecord.action == VIEWED,
+            AuditRecord.actor_id == user_id,
+            AuditRecord.entity_type == "plan",
+            AuditRecord.entity_id == str(plan_id),
+        )
+    )
+    opened = [int(d["revision"]) for d in views if isinstance(d.get("revision"), int)]
+    wrote = s.scalar(
+        select(func.max(RevisionRecord.number)).where(
+            RevisionRecord.plan_id == plan_id, RevisionRecord.author_id == user_id
+        )
+    )
+    decided = s.scalar(
+        select(func.max(DecisionRecord.revision)).where(
+            DecisionRecord.plan_id == plan_id, DecisionRecord.reviewer_id == user_id
+        )
+    )
+    seen = [n for n in (*opened, wrote, decided) if n is not None]
+    return max(seen) if seen else None
+
+
+def _with_intake_details(plan: Plan, intake: IntakeRecord) -> Plan:
+    """The hire's name and start date the manager typed with the background, where the plan has none."""
+    if plan.hire.start_date is None and intake.start_date is not None:
+        plan.hire.start_date = intake.start_date
+    if plan.hire.name is None and intake.name:
+        plan.hire.name = intake.name
+    return plan
+
+
 def _insert_plan(
-    op: Operation, plan: Plan, background: str | None, reason: RevisionReason, note: str | None
+    op: Operation,
+    plan: Plan,
+    background: str | None,
+    reason: RevisionReason,
+    note: str | None,
+    origin: dict[str, Any] | None = None,
 ) -> PlanRecord:
-    """A new hire, plan row and revision 1, owned by the acting manager."""
+    """A new hire, plan row and revision 1, owned by the acting manager; ``origin`` goes into the audit entry."""
     hire = HireRecord(manager_id=op.actor.id, background_text=background, profile={})
     apply_hire(hire, plan)
     op.s.add(hire)
@@ -219,7 +331,7 @@ def _insert_plan(
             sha256=digest,
         )
     )
-    created = {"revision": 1, "reason": reason, "revision_sha256": digest}
+    created = {"revision": 1, "reason": reason, "revision_sha256": digest, **(origin or {})}
     op.audit_plan(row, "plan.create", before=None, detail=created)
     op.s.flush()
     return row

@@ -23,6 +23,7 @@ def timeline_chart(plan: Plan) -> alt.Chart:
         {
             "task": t.title,
             "owner": t.owner,
+            "who": t.owner_name or "",
             "phase": phase.name,
             "week": t.due_week,
             "until": t.due_week + 1,
@@ -31,7 +32,7 @@ def timeline_chart(plan: Plan) -> alt.Chart:
         for phase in plan.phases
         for t in phase.tasks
     ]
-    frame = pd.DataFrame(rows, columns=["task", "owner", "phase", "week", "until", "check"])
+    frame = pd.DataFrame(rows, columns=["task", "owner", "who", "phase", "week", "until", "check"])
     height = max(120, 24 * len(frame))
     return (
         alt.Chart(frame)
@@ -46,7 +47,7 @@ def timeline_chart(plan: Plan) -> alt.Chart:
                 axis=alt.Axis(labelLimit=320),
             ),
             color=alt.Color("owner:N", title="Owner"),
-            tooltip=["task", "owner", "phase", "week", "check"],
+            tooltip=["task", "owner", "who", "phase", "week", "check"],
         )
         .properties(height=height)
     )

@@ -4,6 +4,10 @@ The engine yields an event after each step; the page shows each as it arrives, a
 grounded skeleton appears within seconds while the model tailors it. The last event
 (``DraftDone``) carries the engine's own account of the draft, including whether the model
 answered. A failure after the skeleton does not cost the plan: it is saved with a flag.
+
+Generate is idempotent per saved input: once a plan was drafted from it, drafting again says
+what to do with the new draft (:class:`Again`: replace that plan, or keep both), and the review
+service refuses a second plan from the same input without that choice.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tailor.errors import BadInput, TailorError
 from tailor.web.text import safe
@@ -148,21 +152,64 @@ def ensure_intake(
 ) -> int:
     """The saved draft input to draft from, holding the confirmed profile and team, before any model call.
 
-    The input the profile was read from gets them added; generating again from the same input
-    saves it anew. Either way a failed draft can be resumed from Unfinished drafts as it was.
+    The input the profile was read from gets them added; without one, the input is saved anew.
+    Either way a failed draft can be resumed from Unfinished drafts as it was. An input a plan was
+    already drafted from is kept as it is: it records what that plan was drafted from.
     """
     overrides = intake_overrides(hire, team)
     if intake_id is not None:
-        review.update_intake(user, intake_id, overrides)
+        if review.get_intake(user, intake_id).status != "used":
+            review.update_intake(user, intake_id, overrides)
         return intake_id
     return review.save_intake(user, background, name=name or None, start_date=hire.start_date, overrides=overrides)
+
+
+@dataclass(frozen=True)
+class Again:
+    """What to do with a new draft from an input a plan was already drafted from: the manager's explicit choice.
+
+    ``replace`` makes it the next revision of plan ``plan_id`` (which must still be at
+    ``revision``, so an edit made meanwhile is never overwritten); ``keep_both`` saves a second plan.
+    """
+
+    choice: Literal["replace", "keep_both"]
+    plan_id: int
+    revision: int
+
+
+def again_choices(review: ReviewService, user: UserOut, plan_id: int) -> tuple[dict[str, Again], dict[str, str]]:
+    """The two ways to draft again from the input plan ``plan_id`` was drafted from, and how the page words each."""
+    from tailor.web.text import status_label
+
+    detail = review.get_plan(user, plan_id)
+    where = f"revision {detail.revision}, {status_label(detail.status).lower()}"
+    choices = {
+        "replace": Again("replace", plan_id, detail.revision),
+        "keep_both": Again("keep_both", plan_id, detail.revision),
+    }
+    labels = {
+        "replace": f"Replace plan #{plan_id} ({where}); its earlier revisions stay in its History",
+        "keep_both": f"Keep plan #{plan_id} and save the new draft as another plan",
+    }
+    return choices, labels
+
+
+def drafted_as(plan_ids: list[int]) -> str:
+    """Which plans were drafted from the input on screen, said before offering to draft again."""
+    if len(plan_ids) == 1:
+        return f"Plan #{plan_ids[0]} was drafted from this background."
+    named = ", ".join(f"#{i}" for i in plan_ids[:-1]) + f" and #{plan_ids[-1]}"
+    return f"Plans {named} were drafted from this background; the newest is #{plan_ids[-1]}."
 
 
 @dataclass(frozen=True)
 class SavedDraft:
     """A drafted plan as saved, with what the page says about how it went."""
 
+    intake_id: int
     plan_id: int
+    revision: int
+    replaced: bool
     tasks: int
     to_check: int
     model_unavailable: bool
@@ -183,8 +230,9 @@ def draft_and_save(
     intake_id: int,
     request: DraftRequest,
     on_event: Callable[[ProgressEvent], None],
+    again: Again | None = None,
 ) -> SavedDraft:
-    """Draft the plan and save it as a new plan from the draft input.
+    """Draft the plan and save it from the draft input: as a new plan, or as ``again`` says.
 
     Any failure is recorded on the draft input (so it shows why under Unfinished drafts) and raised.
     """
@@ -192,14 +240,20 @@ def draft_and_save(
         run = run_draft(engine.draft_events(request), on_event)
         if run.plan is None:
             raise BadInput("the engine returned no plan; try again")
-        detail = review.create_plan_from_draft(user, intake_id, run.plan)
+        if again is not None and again.choice == "replace":
+            detail = review.replace_draft(user, intake_id, run.plan, expected_revision=again.revision)
+        else:
+            detail = review.create_plan_from_draft(user, intake_id, run.plan, keep_existing=again is not None)
     except Exception as exc:
         reason = exc.message if isinstance(exc, TailorError) else f"unexpected {type(exc).__name__}"
         with contextlib.suppress(TailorError):
             review.record_intake_failure(user, intake_id, reason)
         raise
     return SavedDraft(
+        intake_id=intake_id,
         plan_id=detail.id,
+        revision=detail.revision,
+        replaced=again is not None and again.choice == "replace",
         tasks=len(detail.plan.all_tasks()),
         to_check=detail.summary.needs_review,
         model_unavailable=run.model_unavailable,

@@ -1,209 +1,238 @@
-"""The task editor's rows back into a ``Plan``: each cell read by its column's rule, then the schema decides.
+"""The Edit tab's changes to a plan: one task, a new task, a removed task, the text, the hire's details.
 
-``st.data_editor`` hands back loose cells: ``None``, ``NaN``, blank strings, floats for
-weeks, numpy booleans. :class:`EditedRow` is the table of column rules that turns one row
-into plain values; the rules that span rows (a known phase, unique ids, known sources) come
-next; the ``Task`` and ``Plan`` schemas have the last word, so the editor can never save a
-plan the engine could not have written. Every refusal is a ``BadInput`` naming the row and
-the field, so the page can say what to fix.
+Each function takes the plan as stored and what a form holds, and returns an :class:`Edit`: the
+whole plan, validated by the schema, with a note for the revision saying what changed. A
+refusal is a ``BadInput`` naming the field by the label the form shows, so the page can say
+what to fix. An edit that changes nothing is refused, so a stray click makes no revision.
+
+Task ids are never edited: a task keeps its id (comments and diffs follow it), and a new task
+gets one from its title that no other task has. The fields a form does not show (the skills a
+task uses, whether the model tailored it) are kept as they were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tailor.corpus.documents import Owner
 from tailor.errors import BadInput
-from tailor.schema import Plan, Task
+from tailor.schema import Plan, Task, TeamRef
 from tailor.text import unique_slug
-from tailor.web.errors import first_problem
-from tailor.web.tables import TASK_COLUMNS
 
 # Who can own a task, in the schema's order: the editor's choices come from the one definition.
 OWNERS: tuple[str, ...] = get_args(Owner)
 
-
-def _blank(value: object) -> bool:
-    """None, NaN/NaT (what pandas puts in an empty cell) or a string of spaces."""
-    import pandas as pd
-
-    if value is None:
-        return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):  # a list-like cell: not blank
-        pass
-    return isinstance(value, str) and not value.strip()
-
-
-# --------------------------------------------------------------------------- one rule per column kind
-def _text(value: object) -> str:
-    return "" if _blank(value) else str(value)
+# The labels the task form shows; a refusal names the field by the same words.
+LABELS: dict[str, str] = {
+    "phase": "Phase",
+    "title": "Title",
+    "description": "What to do",
+    "success_criteria": "Done when",
+    "owner": "Owner",
+    "owner_name": "Owner's name",
+    "due_week": "Week",
+    "sources": "Sources",
+}
+# What a task says: changing any of these makes its review flag likely settled (the form's default).
+_TEXT = ("title", "description", "success_criteria")
 
 
-def _trimmed(value: object) -> str:
-    return "" if _blank(value) else str(value).strip()
-
-
-def _optional(value: object) -> str | None:
-    return None if _blank(value) else str(value).strip()
-
-
-def _week(value: object) -> int | None:
-    """A week number; the editor's number column hands over floats (``3.0``)."""
-    if _blank(value):
-        return None
-    try:
-        return int(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a week number") from None
-
-
-def _ids(value: object) -> list[str]:
-    """Comma-separated document ids, spaces and empty entries dropped."""
-    return [] if _blank(value) else [s.strip() for s in str(value).split(",") if s.strip()]
-
-
-def _flag(value: object) -> bool:
-    return not _blank(value) and bool(value)
-
-
-class EditedRow(BaseModel):
-    """One row of the task editor, each cell read by its column's rule (the table of rules).
-
-    A missing cell reads as a blank one. The values are plain but not yet checked: the
-    ``Task`` schema checks them once the row's id, sources and hidden fields are settled.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    phase: Annotated[str, BeforeValidator(_text)] = ""
-    id: Annotated[str, BeforeValidator(_trimmed)] = ""
-    title: Annotated[str, BeforeValidator(_trimmed)] = ""
-    description: Annotated[str, BeforeValidator(_text)] = ""
-    owner: Annotated[str, BeforeValidator(_text)] = ""
-    due_week: Annotated[int | None, BeforeValidator(_week)] = None
-    success_criteria: Annotated[str, BeforeValidator(_text)] = ""
-    sources: Annotated[list[str], BeforeValidator(_ids)] = Field(default_factory=list)
-    needs_review: Annotated[bool, BeforeValidator(_flag)] = False
-    review_reason: Annotated[str | None, BeforeValidator(_optional)] = None
-
-
-def row_is_empty(row: Mapping[str, Any]) -> bool:
-    """A row the editor added and left: every cell blank (an unticked checkbox is still blank)."""
-    return all(_blank(row.get(c)) for c in TASK_COLUMNS if c != "needs_review")
-
-
-def row_label(number: int, row: Mapping[str, Any]) -> str:
-    """How a refusal names the row: its number, and its title when it has one."""
-    title = _trimmed(row.get("title"))
-    return f"row {number}" + (f" ({title[:40]})" if title else "")
-
-
-# --------------------------------------------------------------------------- the rules across rows
-@dataclass
-class _Rows:
-    """What a row is checked against: the plan's phases and tasks, the ids used so far, the corpus."""
+@dataclass(frozen=True)
+class Edit:
+    """A changed plan and the note its revision gets (what a reader of the History tab sees)."""
 
     plan: Plan
-    known_sources: set[str] | None
-    by_phase: dict[str, list[Task]] = field(init=False)
-    originals: dict[str, Task] = field(init=False)
-    taken: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        self.by_phase = {p.name: [] for p in self.plan.phases}
-        self.originals = {t.id: t for t in self.plan.all_tasks()}
-
-    def add(self, row: EditedRow, label: str) -> None:
-        """Check the row against the others and the plan, then file its task under its phase."""
-        if row.phase not in self.by_phase:
-            raise BadInput(f"{label}: choose a phase ({', '.join(self.by_phase)})")
-        # A new row gets an id from its title that no other row (kept or not yet seen) uses.
-        task_id = row.id or unique_slug(row.title, self.taken | self.originals.keys())
-        if task_id in self.taken:
-            raise BadInput(f"{label}: the id {task_id!r} is used by another row; ids must be unique")
-        self.taken.add(task_id)
-        unknown = [s for s in row.sources if self.known_sources is not None and s not in self.known_sources]
-        if unknown:
-            raise BadInput(f"{label}: unknown source {', '.join(unknown)}; cite corpus document ids")
-        self.by_phase[row.phase].append(self._task(row, task_id, label))
-
-    def _task(self, row: EditedRow, task_id: str, label: str) -> Task:
-        """The row as a ``Task``, keeping the hidden fields (skills, tailored) of the task it edits."""
-        original = self.originals.get(task_id)
-        data = row.model_dump(exclude={"phase"}) | {
-            "id": task_id,
-            "skills": list(original.skills) if original else [],
-            "tailored": original.tailored if original else False,
-            "review_reason": row.review_reason if row.needs_review else None,
-        }
-        try:
-            return Task.model_validate(data)
-        except ValidationError as exc:
-            raise BadInput(f"{label}: {first_problem(exc)}") from None
-
-    def plan_with_tasks(self) -> Plan:
-        """The plan with each phase's tasks replaced, in due-week order, validated as a whole."""
-        if not any(self.by_phase.values()):
-            raise BadInput("the plan has no tasks left; add at least one row")
-        data: dict[str, Any] = self.plan.model_dump(mode="json", by_alias=True)
-        for phase in data["phases"]:
-            tasks = sorted(self.by_phase[phase["name"]], key=lambda t: t.due_week)
-            phase["tasks"] = [t.model_dump(mode="json") for t in tasks]
-        try:
-            return Plan.model_validate(data)
-        except ValidationError as exc:
-            raise BadInput(f"the edited plan is not valid: {first_problem(exc)}") from None
+    note: str
 
 
-def plan_from_rows(plan: Plan, rows: Sequence[Mapping[str, Any]], known_sources: set[str] | None = None) -> Plan:
-    """The plan with its tasks replaced by the edited table rows, validated by the Plan schema.
+class TaskFields(BaseModel):
+    """What the task form edits: everything a person decides about a task, never its id."""
 
-    Rows keep their task's hidden fields (skills, tailored) by id; a new row gets an id from its
-    title. Raises ``BadInput`` naming the row and the field, so the editor can say what to fix.
-    ``known_sources``, when given, are the only document ids a task may cite.
+    model_config = ConfigDict(frozen=True)
+
+    phase: str
+    title: str
+    description: str
+    owner: str
+    owner_name: str | None = None
+    due_week: int
+    success_criteria: str
+    sources: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, plan: Plan, task_id: str) -> TaskFields:
+        """The task's fields as the form starts them."""
+        phase, task = _find(plan, task_id)
+        return cls(phase=phase, **task.model_dump(include=set(cls.model_fields) - {"phase"}))
+
+
+def text_changed(plan: Plan, task_id: str, fields: TaskFields) -> bool:
+    """Whether the form changed what the task says (title, what to do, done when), spaces aside."""
+    before = TaskFields.of(plan, task_id)
+    return any(_squash(getattr(before, f)) != _squash(getattr(fields, f)) for f in _TEXT)
+
+
+def edit_task(plan: Plan, task_id: str, fields: TaskFields, *, clear_flag: bool, known_sources: set[str]) -> Edit:
+    """The plan with one task changed, in place (or moved to the end of another phase).
+
+    ``clear_flag`` settles the task's review flag: the person has read the reason and acted on it.
     """
-    checked = _Rows(plan, known_sources)
-    for number, raw in enumerate(rows, 1):
-        if row_is_empty(raw):
-            continue
-        label = row_label(number, raw)
-        try:
-            row = EditedRow.model_validate(dict(raw))
-        except ValidationError as exc:
-            raise BadInput(f"{label}: {first_problem(exc)}") from None
-        checked.add(row, label)
-    return checked.plan_with_tasks()
+    phase, task = _find(plan, task_id)
+    changed = _task(fields, task_id, task, known_sources, needs_review=task.needs_review and not clear_flag)
+    edited = _changed_fields(task, changed) or phase != fields.phase
+    cleared = task.needs_review and not changed.needs_review
+    if not (edited or cleared):
+        raise BadInput("nothing changed; edit a field first")
+    if edited:
+        note = f"edited the task “{changed.title}”" + (" and cleared its review flag" if cleared else "")
+    else:
+        note = f"cleared the review flag of “{changed.title}”"
+    return Edit(_put(plan, fields.phase, changed), note)
 
 
-def table_rows(edited: object) -> list[dict[str, Any]]:
-    """What ``st.data_editor`` returned, as a list of row dicts (a DataFrame, or already a list)."""
-    import pandas as pd
-
-    if isinstance(edited, pd.DataFrame):
-        return edited.to_dict("records")
-    return [dict(r) for r in edited]  # type: ignore[attr-defined]
+def add_task(plan: Plan, fields: TaskFields, known_sources: set[str]) -> Edit:
+    """The plan with a new task, whose id is made from its title and is unused in the plan."""
+    task_id = unique_slug(fields.title, {t.id for t in plan.all_tasks()})
+    task = _task(fields, task_id, None, known_sources, needs_review=False)
+    return Edit(_put(plan, fields.phase, task), f"added the task “{task.title}”")
 
 
-def edited_plan(
-    plan: Plan, rows: Iterable[Mapping[str, Any]], summary: str, rationale: str, known_sources: set[str]
-) -> Plan:
-    """The plan as the Edit tab left it: the task table, the summary and the rationale, or ``BadInput``.
+def remove_task(plan: Plan, task_id: str) -> Edit:
+    """The plan without one task; the last task cannot go (a plan needs at least one)."""
+    _, task = _find(plan, task_id)
+    if len(plan.all_tasks()) == 1:
+        raise BadInput("this is the plan's only task; add another before removing it")
+    return Edit(_without(plan, task_id), f"removed the task “{task.title}”")
 
-    An edit that changes nothing is refused, so a stray click does not make a revision.
+
+def edit_text(plan: Plan, summary: str, rationale: str) -> Edit:
+    """The plan with a new summary and rationale ("Why this plan")."""
+    if not summary.strip() or not rationale.strip():
+        raise BadInput("the summary and the rationale must not be empty")
+    changed = [
+        what
+        for what, before, after in (("summary", plan.summary, summary), ("rationale", plan.rationale, rationale))
+        if after.strip() != before
+    ]
+    if not changed:
+        raise BadInput("nothing changed; edit the text first")
+    updated = plan.model_copy(deep=True)
+    updated.summary, updated.rationale = summary, rationale
+    return Edit(updated, "edited the " + " and the ".join(changed))
+
+
+def edit_hire(plan: Plan, name: str | None, start_date: date | None, team: TeamRef | None) -> Edit:
+    """The plan with the hire's name, start date and team as the form holds them.
+
+    A new team is recorded as the team the hire joins; the tasks, people and rituals still come
+    from the team the plan was drafted for, which is why the page suggests drafting again.
     """
-    data = plan_from_rows(plan, list(rows), known_sources).model_dump(mode="json", by_alias=True)
-    data["summary"], data["rationale"] = summary, rationale
+    name = (name or "").strip() or None
+    updated = plan.model_copy(deep=True)
     try:
-        updated = Plan.model_validate(data)
-    except ValueError:
-        raise BadInput("the summary and the rationale must not be empty") from None
-    if updated.model_dump(mode="json") == plan.model_dump(mode="json"):
-        raise BadInput("nothing changed; edit the text or the table first")
+        updated.hire.name = name
+    except ValidationError:
+        raise BadInput("Name: at most 300 characters") from None
+    updated.hire.start_date = start_date
+    updated.fit.team = team
+    notes: list[str] = []
+    if name != plan.hire.name:
+        notes.append(f"set the name to {name}" if name else "removed the name")
+    if start_date != plan.hire.start_date:
+        notes.append(f"set the start date to {start_date:%Y-%m-%d}" if start_date else "removed the start date")
+    if (team.id if team else None) != (plan.fit.team.id if plan.fit.team else None):
+        notes.append(f"changed the team to {team.name}" if team else "removed the team")
+    if not notes:
+        raise BadInput("nothing changed; edit the name, the start date or the team first")
+    return Edit(updated, "; ".join(notes))
+
+
+def task_label(plan: Plan, task_id: str) -> str:
+    """How the task picker names a task: its week, title, who owns it, and whether it is to check."""
+    _, task = _find(plan, task_id)
+    who = f"{task.owner} ({task.owner_name})" if task.owner_name else task.owner
+    flag = " · to check" if task.needs_review else ""
+    return f"Week {task.due_week} · {task.title} · {who}{flag}"
+
+
+# --------------------------------------------------------------------------- helpers
+def _squash(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _find(plan: Plan, task_id: str) -> tuple[str, Task]:
+    for phase in plan.phases:
+        for task in phase.tasks:
+            if task.id == task_id:
+                return phase.name, task
+    raise BadInput(f"the plan has no task {task_id!r} any more; reload to see the latest revision")
+
+
+def _changed_fields(before: Task, after: Task) -> bool:
+    keep = {"needs_review", "review_reason"}
+    return before.model_dump(exclude=keep) != after.model_dump(exclude=keep)
+
+
+def _task(fields: TaskFields, task_id: str, original: Task | None, known: set[str], *, needs_review: bool) -> Task:
+    """The form as a ``Task``: checked against the corpus and the schema, hidden fields kept."""
+    unknown = [s for s in fields.sources if s not in known]
+    if unknown:
+        raise BadInput(f"{LABELS['sources']}: {', '.join(unknown)} is not a corpus document")
+    data: dict[str, Any] = fields.model_dump(exclude={"phase"}) | {
+        "id": task_id,
+        "owner_name": (fields.owner_name or "").strip() or None,
+        "skills": list(original.skills) if original else [],
+        "tailored": original.tailored if original else False,
+        "needs_review": needs_review,
+        "review_reason": original.review_reason if (original and needs_review) else None,
+    }
+    try:
+        return Task.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput(_problem(exc)) from None
+
+
+def _problem(exc: ValidationError) -> str:
+    """The first thing the schema refused, named by the form's label ("What to do: ...")."""
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err.get("loc", ()))
+    message = str(err.get("msg", "invalid"))
+    if err.get("type") == "string_too_short":
+        message = "write something here"
+    elif err.get("type") == "too_short" and where == "sources":
+        message = "cite at least one corpus document"
+    return f"{LABELS.get(where, where or 'the task')}: {message}"
+
+
+def _without(plan: Plan, task_id: str) -> Plan:
+    updated = plan.model_copy(deep=True)
+    for phase in updated.phases:
+        phase.tasks = [t for t in phase.tasks if t.id != task_id]
     return updated
+
+
+def _put(plan: Plan, phase_name: str, task: Task) -> Plan:
+    """The plan with ``task`` in the named phase (where it was, if it was there; else last), validated whole.
+
+    Each phase keeps its tasks in due-week order; the sort is stable, so tasks due the same week
+    keep the order they had.
+    """
+    names = [p.name for p in plan.phases]
+    if phase_name not in names:
+        raise BadInput(f"{LABELS['phase']}: choose one of {', '.join(names)}")
+    data: dict[str, Any] = plan.model_dump(mode="json", by_alias=True)
+    for phase in data["phases"]:
+        ids = [t["id"] for t in phase["tasks"]]
+        here = ids.index(task.id) if task.id in ids else None
+        phase["tasks"] = [t for t in phase["tasks"] if t["id"] != task.id]
+        if phase["name"] == phase_name:
+            phase["tasks"].insert(len(phase["tasks"]) if here is None else here, task.model_dump(mode="json"))
+            phase["tasks"].sort(key=lambda t: t["due_week"])
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput(f"the edited plan is not valid: {_problem(exc)}") from None

@@ -31,6 +31,24 @@ if TYPE_CHECKING:
     from tailor.schema import HireProfile
 
 
+def upload_types() -> list[str]:
+    """The file types an upload may be, as the uploader wants them ("txt", "pdf", ...)."""
+    from tailor.pipeline.uploads import SUPPORTED
+
+    return [ext.lstrip(".") for ext in SUPPORTED]
+
+
+def input_limits(max_chars: int, max_bytes: int) -> tuple[str, str]:
+    """What the background inputs accept, said next to them: (the text box's, the uploader's)."""
+    from tailor.pipeline.uploads import SUPPORTED
+
+    megabytes = f"{max_bytes / 1_000_000:g} MB" if max_bytes >= 1_000_000 else f"{max_bytes:,} bytes"
+    return (
+        f"Up to {max_chars:,} characters.",
+        f"{', '.join(SUPPORTED)}; up to {megabytes}, and up to {max_chars:,} characters of text in it.",
+    )
+
+
 def background_from(upload_name: str | None, upload_data: bytes | None, pasted: str, max_bytes: int) -> str:
     """The background text: an uploaded file wins over pasted text. Raises BadInput with a next step."""
     from tailor.pipeline.uploads import extract_text

@@ -1,4 +1,4 @@
-"""Plans, tasks, sources, revisions and diffs as pandas frames, for ``st.dataframe`` and the task editor.
+"""Plans, tasks, sources, revisions and diffs as pandas frames, for ``st.dataframe``.
 
 Each frame names its columns even when empty, so a page shows headers rather than nothing.
 pandas is imported inside each function: a cold server paints the sign-in page first.
@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from tailor.review.results import PlanSummary, RevisionDiff, RevisionOut
     from tailor.schema import Plan
 
-# The task editor's columns, in order; ``tailor.web.editing`` reads the same rows back.
+# The task table's columns (the Tasks tab), in order. The id stays visible: comments and diffs name it.
 TASK_COLUMNS = (
     "phase",
     "id",
     "title",
     "description",
     "owner",
+    "owner_name",
     "due_week",
     "success_criteria",
     "sources",
@@ -80,7 +81,7 @@ def plans_frame(plans: Sequence[PlanSummary]) -> pd.DataFrame:
 
 
 def tasks_frame(plan: Plan) -> pd.DataFrame:
-    """Every task with its phase, in the editor's columns; sources as one comma-separated cell."""
+    """Every task with its phase; sources as one comma-separated cell."""
     rows = [
         {
             "phase": phase.name,
@@ -88,6 +89,7 @@ def tasks_frame(plan: Plan) -> pd.DataFrame:
             "title": t.title,
             "description": t.description,
             "owner": t.owner,
+            "owner_name": t.owner_name or "",
             "due_week": t.due_week,
             "success_criteria": t.success_criteria,
             "sources": ", ".join(t.sources),

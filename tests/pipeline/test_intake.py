@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import date
 
 import pytest
@@ -203,3 +204,77 @@ def test_the_model_fills_the_level_only_when_the_rules_have_nothing() -> None:
 def test_skill_aliases_are_read_as_the_corpus_spelling() -> None:
     rules = read_rules(normalise_text("Backend developer, 5 years: Postgres, k8s and golang; ready to go live."), VOCAB)
     assert rules.skills == ["PostgreSQL", "Kubernetes", "Go"]
+
+
+# --------------------------------------------------------------------------- text that is not about a person
+def _every_eval_background() -> list[str]:
+    """Every background the eval cases draft from (the bad-input cases, which must be refused, aside)."""
+    import yaml
+
+    from tailor.config import PROJECT_ROOT
+
+    found = []
+    for path in sorted((PROJECT_ROOT / "evals" / "cases").glob("*.yaml")):
+        if path.stem == "bad-input":
+            continue
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")).get("cases", []):
+            background = (case.get("inputs") or {}).get("background")
+            if background:
+                found.append(background)
+    found += [p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "examples").glob("*.txt"))]
+    return found
+
+
+def _random_letters(seed: int, words: int) -> str:
+    import random
+    import string
+
+    rng = random.Random(seed)
+    return " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9))) for _ in range(words))
+
+
+def test_every_real_background_reads_as_text_about_a_person() -> None:
+    backgrounds = _every_eval_background()
+    assert len(backgrounds) > 40
+    for text in [*backgrounds, SENIOR, NAME_LINE_SENIOR, SPANISH_SENIOR, ONE_PARAGRAPH]:
+        assert normalise_text(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (_random_letters(1, 6000)[:40_000], r"\d+ % of its words do not look like words \(such as "),
+        (_random_letters(2, 40), r"do not look like words"),
+        (" ".join(["payments", "river", "Kafka", "violin", "engineer", "orange", "ledger"] * 20), r"runs 140 words"),
+        ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.", r"placeholder text"),
+        ("Backend engineer. Python. " * 60, r"repeats the same 3 words over and over"),
+    ],
+)
+def test_text_that_is_not_about_a_person_is_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(BadInput, match=r"^the background does not read as text about a person: ") as refused:
+        normalise_text(text)
+    assert re.search(reason, refused.value.message), refused.value.message
+    assert refused.value.message.endswith("Paste a résumé summary or a few sentences about the hire")
+
+
+def test_acronyms_and_other_scripts_are_not_counted_as_gibberish() -> None:
+    stack = "Skills: SQL, gRPC, AWS, GCP, K8s, CI/CD, HTML, CSS, PHP, dbt, Kafka, Łukasiewicz, Strzelczyk."
+    assert normalise_text(f"Senior Backend Engineer, 8 years. {stack}")
+    assert normalise_text("山田太郎 — シニアバックエンドエンジニア。Python と Go で 8 years of experience。")
+
+
+# --------------------------------------------------------------------------- warnings that agree with the form
+def test_without_a_title_the_warnings_say_the_title_is_a_stand_in_and_name_the_closest_profile() -> None:
+    text = "Priya has 8 years of experience building payment systems in Python and PostgreSQL at a fintech."
+    result = _profile(text)
+    assert result.profile.role == "Senior backend engineer"  # what the form's title field shows
+    reasons = {f.field: f.reason for f in result.flags}
+    assert "no seniority word" not in reasons["hire.seniority"]
+    assert "the title shown is a stand-in" in reasons["hire.seniority"]
+    assert "closest to the Backend Engineer profile" in reasons["hire.role_family"]
+
+
+def test_a_title_without_a_level_word_is_quoted_as_the_form_shows_it() -> None:
+    result = _profile("Backend engineer, 8 years of Python and PostgreSQL.")
+    [flag] = [f for f in result.flags if f.field == "hire.seniority"]
+    assert f"the title {result.profile.role!r} has no seniority word" in flag.reason

@@ -102,3 +102,25 @@ def test_no_team_drafts_without_one(world: World, drafted: list[DraftRequest]) -
     assert [r.team for r in drafted] == [None]
     [used] = world.review.list_intakes(world.users["maria"], include_closed=True)
     assert "team" not in used.overrides
+
+
+def test_after_a_draft_a_new_team_is_used_by_draft_again_and_the_used_input_is_kept(
+    world: World, drafted: list[DraftRequest]
+) -> None:
+    manager = world.users["maria"]
+    at = app_as(world, "maria")
+    fill_background(at, BACKGROUND)
+    at.button[[b.label for b in at.button].index("Confirm profile")].click().run()
+    at.button(key="np_generate").click().run()
+    [used] = world.review.list_intakes(manager, include_closed=True)
+
+    at.selectbox(key=PICKER).set_value("team-orders").run()
+    assert not at.exception, at.exception
+    # The used input is not changed (it records what its plan was drafted from), and that is no error.
+    assert "only open drafts can be changed" not in texts(at.error)
+    assert "team" not in world.review.get_intake(manager, used.id).overrides
+    at.radio(key="np_again_choice").set_value("replace").run()
+    at.button(key="np_draft_again").click().run()
+    assert not at.exception, at.exception
+    assert [r.team for r in drafted] == [None, "team-orders"]
+    assert world.review.get_plan(manager, used.plan_id or 0).revision == 2

@@ -14,6 +14,7 @@ from tailor.web.profile import (
     NO_TEAM,
     background_from,
     confirmed_profile,
+    input_limits,
     label_for,
     read_profile,
     read_saved_profile,
@@ -24,6 +25,7 @@ from tailor.web.profile import (
     team_labels,
     team_line,
     team_note,
+    upload_types,
 )
 from tests.fixtures.drafting import BACKGROUND, CORPUS
 
@@ -118,3 +120,24 @@ def test_the_team_is_saved_with_the_background_and_changed_on_it(service: Review
     assert service.get_intake(manager, intake_id).overrides == {"team": "team-orders"}
     save_team(service, manager, intake_id, NO_TEAM)
     assert service.get_intake(manager, intake_id).overrides == {}
+
+
+def test_the_limits_said_next_to_the_inputs_come_from_the_settings() -> None:
+    from tailor.config import get_settings
+
+    settings = get_settings()
+    paste, upload = input_limits(settings.max_background_chars, settings.max_upload_bytes)
+    assert paste == "Up to 50,000 characters."
+    assert upload == ".txt, .md, .pdf, .docx; up to 5 MB, and up to 50,000 characters of text in it."
+    assert upload_types() == ["txt", "md", "pdf", "docx"]
+    assert input_limits(1_000, 512_000)[1].startswith(".txt, .md, .pdf, .docx; up to 512,000 bytes")
+
+
+def test_gibberish_is_refused_before_a_profile_is_read_and_recorded_on_its_input(
+    service: ReviewService, manager: UserOut
+) -> None:
+    gibberish = "qwrtzp xkcdv brrrmf zzzt plkmnb " * 40
+    intake = save_background(service, manager, gibberish, None, None)
+    with pytest.raises(BadInput, match="does not read as text about a person"):
+        read_saved_profile(service, manager, intake, gibberish, None, None, CORPUS)
+    assert service.get_intake(manager, intake).status == "failed"
