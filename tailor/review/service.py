@@ -9,14 +9,17 @@ module           job (methods)
 ``intakes``      drafts in progress, saved before any model call (save_intake,
                  list_intakes, get_intake, update_intake, record_intake_failure,
                  discard_intake)
-``plans``        plans and revisions (create_plan_from_draft, import_plan,
-                 list_plans, list_reviewers, get_plan, get_revision,
-                 get_background, diff_revisions, save_revision, restore_revision)
+``plans``        plans and revisions (create_plan_from_draft, replace_draft,
+                 import_plan, list_plans, list_reviewers, get_plan, get_revision,
+                 get_background, diff_revisions, save_revision, restore_revision,
+                 mark_seen)
 ``lifecycle``    the status machine (submit, approve, request_changes,
                  assign_reviewer, list_decisions)
 ``comments``     comments on a plan or a task (comment, list_comments)
 ``audit``        a plan's history and the audit log (history, audit_log)
 ``exporting``    exports of a stored revision, each one audited (export)
+``inbox``        what happened that the user should act on, from the audit log
+                 (inbox, mark_inbox_read)
 ===============  ===============================================================
 
 and what they share: ``permissions`` (who may do what to which plan, and when: the one
@@ -39,6 +42,7 @@ from tailor.review.audit import Audit
 from tailor.review.comments import MAX_COMMENT_CHARS, Comments
 from tailor.review.diff import diff_plans
 from tailor.review.exporting import EXPORT_FORMATS, Exports
+from tailor.review.inbox import Inbox, InboxItem, InboxOut
 from tailor.review.intakes import Intakes
 from tailor.review.lifecycle import MAX_REASON_CHARS, Lifecycle
 from tailor.review.plans import Plans
@@ -70,6 +74,8 @@ __all__ = [
     "DecisionKind",
     "DecisionOut",
     "FieldChange",
+    "InboxItem",
+    "InboxOut",
     "IntakeOut",
     "IntakeStatus",
     "PlanDetail",
@@ -85,7 +91,7 @@ __all__ = [
 ]
 
 
-class ReviewService(Intakes, Plans, Lifecycle, Comments, Audit, Exports):
+class ReviewService(Intakes, Plans, Lifecycle, Comments, Audit, Exports, Inbox):
     """Construct once per process (``ReviewService(get_settings())``); it migrates the database.
 
     Made of the parts, so each public method is written once, with its signature, in the

@@ -7,7 +7,9 @@ errors     what a person sees when an action fails (``guard``, ``error_text``)
 profile    New plan steps 1-3: background in, profile read and confirmed, grounding
 drafting   New plan step 4: draft with progress, save the plan
 tables     plans, tasks, sources, revisions and diffs as frames
-editing    the task editor's rows back into a validated ``Plan``
+editing    the Edit tab's rules: a task form's fields back into a validated ``Plan``
+plan_edit  the Edit tab: the task picker and form, the hire's details
+history    the History tab's default comparison ("since you last looked")
 charts     the plan's timeline
 plan_view  items flagged for review, the passage a task cites, people to meet
 fit_view   the "Why this plan" block (rationale, team, strengths, gaps, skipped basics)

@@ -8,6 +8,8 @@ typed (a name, a comment, a model's answer) goes through :func:`safe` before it 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROLE_LABELS: dict[str, str] = {"manager": "Manager", "hr": "HR", "admin": "Admin"}
 STATUS_LABELS: dict[str, str] = {
@@ -15,6 +17,30 @@ STATUS_LABELS: dict[str, str] = {
     "in_review": "In review",
     "changes_requested": "Changes requested",
     "approved": "Approved",
+}
+
+FAMILY_LABELS: dict[str, str] = {
+    "backend": "Backend",
+    "frontend": "Frontend",
+    "fullstack": "Full-stack",
+    "mobile": "Mobile",
+    "data": "Data",
+    "ml": "Machine learning",
+    "platform": "Platform",
+    "qa": "QA",
+    "security": "Security",
+    "management": "Management",
+}
+# What the inbox says about each event; {actor}, {plan} and {hire} are filled in, then made safe.
+INBOX_SENTENCES: dict[str, str] = {
+    "submitted": "{actor} submitted plan #{plan} ({hire}) for review",
+    "changes_requested": "{actor} asked for changes to plan #{plan} ({hire})",
+    "approved": "{actor} approved plan #{plan} ({hire})",
+}
+INBOX_ICONS: dict[str, str] = {
+    "submitted": ":material/rate_review:",
+    "changes_requested": ":material/undo:",
+    "approved": ":material/verified:",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$])")
@@ -52,3 +78,50 @@ def shorten(text: str, limit: int = 240) -> str:
 def status_label(status: str) -> str:
     """A plan status as people say it ("in_review" is "In review"); an unknown code as it is."""
     return STATUS_LABELS.get(status, status)
+
+
+def code_label(code: str | None) -> str:
+    """A stored code as people say it: a status or role family by its label, else its words; nothing as a dash."""
+    if not code:
+        return "—"
+    if code in STATUS_LABELS:
+        return STATUS_LABELS[code]
+    if code in FAMILY_LABELS:
+        return FAMILY_LABELS[code]
+    words = code.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def viewer_zone(name: str | None) -> tzinfo:
+    """The viewer's time zone by its IANA name (``st.context.timezone``); UTC when unknown."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
+def when(moment: datetime, zone_name: str | None = None, now: datetime | None = None) -> str:
+    """A time as people read it, in the viewer's zone: "today 14:05", "yesterday 09:12", "3 Dec 14:05", "3 Dec 2025".
+
+    Never an offset like "+00:00"; when the viewer's zone is unknown the time says "UTC".
+    """
+    zone = viewer_zone(zone_name)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    clock = f"{local:%H:%M}" + (" UTC" if zone is UTC else "")
+    days = (today - local.date()).days
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    if local.year == today.year:
+        return f"{local.day} {local:%b} {clock}"
+    return f"{local.day} {local:%b %Y}"
+
+
+def inbox_sentence(kind: str, actor: str, plan_id: int, hire: str) -> str:
+    """One inbox line as plain text (the caller makes it safe for Markdown)."""
+    template = INBOX_SENTENCES.get(kind, "{actor} changed plan #{plan} ({hire})")
+    return template.format(actor=actor, plan=plan_id, hire=hire)

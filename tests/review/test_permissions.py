@@ -20,6 +20,7 @@ from tailor.config import PROJECT_ROOT
 from tailor.errors import IllegalTransition, PermissionDenied
 from tailor.review import permissions
 from tailor.review.auth import ROLE_NAMES, AuthService, UserOut
+from tailor.review.flags import acknowledge_all, open_flags
 from tailor.review.permissions import (
     TABLE,
     Action,
@@ -231,7 +232,7 @@ CALLS: dict[Action, Call] = {
     A.READ_BACKGROUND: lambda svc, u, pid, rev, plan: svc.get_background(u, pid),
     A.EDIT: lambda svc, u, pid, rev, plan: svc.save_revision(u, pid, plan, rev),
     A.SUBMIT: lambda svc, u, pid, rev, plan: svc.submit(u, pid, rev),
-    A.APPROVE: lambda svc, u, pid, rev, plan: svc.approve(u, pid, rev, "checked"),
+    A.APPROVE: lambda svc, u, pid, rev, plan: svc.approve(u, pid, rev, "ok", acknowledge_all(open_flags(plan), "ok")),
     A.REQUEST_CHANGES: lambda svc, u, pid, rev, plan: svc.request_changes(u, pid, rev, "one more pass"),
     A.COMMENT: lambda svc, u, pid, rev, plan: svc.comment(u, pid, "a note"),
     A.ASSIGN_REVIEWER: lambda svc, u, pid, rev, plan: svc.assign_reviewer(u, pid, "hr2"),
@@ -253,7 +254,7 @@ def plan_in(service: ReviewService, users: dict[str, UserOut], plan: Plan, scena
     if scenario == "changes_requested":
         service.request_changes(hr2, plan_id, 1, "more detail")
     if scenario == "approved":
-        service.approve(hr2, plan_id, 1, "fine")
+        service.approve(hr2, plan_id, 1, "fine", acknowledge_all(open_flags(plan), "checked"))
     return plan_id
 
 
@@ -304,6 +305,7 @@ def plan_page(auth_service: AuthService, username: str, plan_id: int) -> AppTest
     at.session_state[TOKEN_KEY] = auth_service.authenticate(username, PASSWORD).token
     at.run()  # the role's home page (HR's Review page picks a plan of its own)
     at.session_state["plan_id"] = plan_id
+    at.query_params["id"] = str(plan_id)  # opened as a link would: ?id= wins over the page's last pick
     at.switch_page("pages/plan.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value.startswith(f"Plan #{plan_id}:")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from tailor.errors import PermissionDenied
 from tailor.review.auth import AuthService, UserOut
+from tailor.review.flags import acknowledge_all, open_flags
 from tailor.review.service import ReviewService
 from tailor.schema import Plan
 from tailor.store.records import AuditRecord
@@ -72,6 +73,10 @@ MATRIX: dict[str, tuple[str | None, Operation, set[str]]] = {
         {"owner"},
     ),
     "import_plan": (None, lambda w, u: w.service.import_plan(u, w.plan), MANAGERS),
+    "replace_draft": ("draft", lambda w, u: w.service.replace_draft(u, w.intake_id - 1, w.plan, 1), {"owner"}),
+    "mark_seen": ("draft", lambda w, u: w.service.mark_seen(u, w.plan_id, 1), READERS),
+    "inbox": ("in_review", lambda w, u: w.service.inbox(u), EVERYONE),
+    "mark_inbox_read": ("in_review", lambda w, u: w.service.mark_inbox_read(u, w.plan_id), READERS),
     # ---- reading
     "list_plans": ("draft", lambda w, u: w.service.list_plans(u), EVERYONE),
     "list_reviewers": ("draft", lambda w, u: w.service.list_reviewers(u), EVERYONE),
@@ -98,7 +103,11 @@ MATRIX: dict[str, tuple[str | None, Operation, set[str]]] = {
     ),
     "restore_revision": ("in_review", lambda w, u: w.service.restore_revision(u, w.plan_id, 1, 1), EDITORS),
     "submit": ("draft", lambda w, u: w.service.submit(u, w.plan_id, 1), {"owner"}),
-    "approve": ("in_review", lambda w, u: w.service.approve(u, w.plan_id, 1, "ok"), {"hr"}),
+    "approve": (
+        "in_review",
+        lambda w, u: w.service.approve(u, w.plan_id, 1, "ok", acknowledge_all(open_flags(w.plan), "checked")),
+        {"hr"},
+    ),
     "request_changes": ("in_review", lambda w, u: w.service.request_changes(u, w.plan_id, 1, "more"), {"hr"}),
     "comment": ("draft", lambda w, u: w.service.comment(u, w.plan_id, "a note"), EDITORS),
     "assign_reviewer": ("draft", lambda w, u: w.service.assign_reviewer(u, w.plan_id, "hr"), {"hr", "admin"}),

@@ -116,8 +116,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
 def test_sign_in_page_rejects_a_wrong_password_then_signs_in(world: World) -> None:
     at = app_as(world, None)
     assert [t.value for t in at.title] == ["tailor"]
-    with pytest.raises(ValueError):  # signed out, no other page is registered
-        at.switch_page("pages/plans.py")
 
     at.text_input[0].input("maria")
     at.text_input[1].input("not the password")
@@ -238,8 +236,10 @@ def test_new_plan_with_the_model_down_saves_the_grounded_plan_with_flags(
     assert world.review.get_background(manager, plans[0].id) == BACKGROUND
     assert world.review.list_intakes(manager) == []  # the intake is used, not left dangling
 
-    # Generating again from the same input saves it anew and makes a second draft.
-    at.button(key="np_generate").click().run()
+    # Generating again from the same input is a choice, never a silent duplicate: keep both here.
+    assert "np_generate" not in [b.key for b in at.button]
+    at.radio(key="np_again_choice").set_value("keep_both").run()
+    at.button(key="np_draft_again").click().run()
     assert not at.exception, at.exception
     newest = world.review.list_plans(manager)
     assert len(newest) == 2
@@ -361,7 +361,6 @@ def test_review_page_enforces_four_eyes_and_records_decisions(world: World) -> N
     at = app_as(world, "hana")
     assert at.title[0].value == "Review"
     assert list(at.dataframe[0].value["id"]) == [plan_id]
-    assert at.selectbox(key=f"rv_a_{plan_id}").value == 1
     assert "changed plan" in set(at.dataframe[1].value["change"])  # the summary edit shows in the diff
 
     task = edited.all_tasks()[0]
@@ -587,8 +586,8 @@ def test_app_keeps_serving_and_saves_the_plan_when_the_worker_segfaults(
     plans = world.review.list_plans(manager)
     assert len(plans) == 1, "the plan is saved although the model crashed"
     plan = world.review.get_plan(manager, plans[0].id).plan
-    reasons = [f.reason for f in plan.review_flags]
-    assert any("local model crashed" in r and "SIGSEGV" in r for r in reasons), reasons
+    details = [f.detail or "" for f in plan.review_flags]
+    assert any("local model crashed" in d and "SIGSEGV" in d for d in details), details
     assert plan.all_tasks() and all(t.review_reason for t in plan.all_tasks() if t.needs_review)
 
     # The server process is alive (this test is it) and the next draft restarts the worker.

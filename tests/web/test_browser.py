@@ -1,10 +1,13 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run app.py`.
 
 A manager signs in, pastes a background, confirms the profile, generates (the model is
-unreachable, so this is the model-down path: the grounded plan is saved with flags) and
-submits; an HR user signs in, approves, and downloads the Markdown. Each step is saved as a
-screenshot under ``test-artifacts/browser/``; the first paint and the time from the Generate
-click to the first progress element are written to ``test-artifacts/browser/timings.json``
+unreachable, so this is the model-down path: the grounded plan is saved with flags), is
+offered "draft again" instead of a silent duplicate, reloads and is still on the plan, edits a
+task and the start date, and submits. An HR user opens the plan from a link (sign-in first,
+then the plan), approves it, settling each open flag, and downloads the files. The manager
+signs in again and finds the approval in the inbox; a link to another manager's plan says
+it is not theirs. Each step is saved as a screenshot under ``test-artifacts/browser/``; the
+first paint, click timings and the reload are written to ``test-artifacts/browser/timings.json``
 (figures for docs/ui.md; the test does not assert on them).
 
 Run alone: ``.venv/bin/pytest -m browser tests/web/test_browser.py``.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,7 +30,9 @@ import pytest
 
 from tailor.config import PROJECT_ROOT, get_settings
 from tailor.review.auth import AuthService
-from tests.fixtures.db import PASSWORD
+from tailor.review.service import ReviewService
+from tailor.web.cookies import COOKIE_NAME
+from tests.fixtures.db import PASSWORD, make_plan
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,7 +61,7 @@ MARKERS_JS = """
                  saved: [saved]};
   document.addEventListener("click", (e) => {
     const button = e.target.closest("button");
-    const isGenerate = button && button.textContent.includes("Generate plan");
+    const isGenerate = button && ["Generate plan", "Draft again"].some((t) => button.textContent.includes(t));
     if (!marks.click && isGenerate) marks.click = performance.now();
   }, true);
   new MutationObserver(() => {
@@ -118,6 +124,7 @@ def server(isolated_settings: Path, ingested_index: object, fast_hashing: None) 
     admin = auth.bootstrap_admin("admin", PASSWORD, "Ada Admin")
     auth.add_user(admin, "maria", "manager", PASSWORD, "Maria Manager")
     auth.add_user(admin, "hana", "hr", PASSWORD, "Hana HR")
+    auth.add_user(admin, "mo", "manager", PASSWORD, "Mo Manager")
 
     port = _free_port()
     env = {
@@ -151,10 +158,12 @@ def server(isolated_settings: Path, ingested_index: object, fast_hashing: None) 
     assert "Uncaught app execution" not in text, text[-3000:]  # no page ever crashed
 
 
-def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_path: Path) -> None:
+def test_manager_drafts_reloads_and_hr_approves_from_a_link(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import Locator, Page, expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # only this run's screenshots, so none is mistaken for current
+        old.unlink()
     timings: dict[str, object] = {}
 
     def shot(page: Page, name: str, focus: Locator | None = None) -> None:
@@ -167,7 +176,11 @@ def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_pat
         page.get_by_label("Username", exact=True).fill(username)
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name=landing, exact=True)).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name=landing).first).to_be_visible(timeout=30_000)
+
+    def session_cookie(context: object) -> dict[str, object] | None:
+        jar = context.cookies()  # type: ignore[attr-defined]
+        return next((c for c in jar if c["name"] == COOKIE_NAME), None)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
@@ -187,6 +200,7 @@ def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_pat
             -1.0,
         )
         timings["dom_content_loaded_ms"] = round(json.loads(nav)["domContentLoadedEventEnd"], 1)
+        expect(page.get_by_text("tailor users add")).to_have_count(0)  # no CLI text for people
         shot(page, "01-sign-in")
         # The same on a warm server (a second browser tab, a new session).
         second = context.new_page()
@@ -198,6 +212,9 @@ def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_pat
 
         # ---- manager: background -> profile -> grounding -> generate
         sign_in(page, "maria", "New plan")
+        cookie = session_cookie(context)
+        assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+        assert COOKIE_NAME not in page.evaluate("document.cookie")  # no script can read it
         shot(page, "02-new-plan")
         page.get_by_role("textbox", name="Background").fill(BACKGROUND)
         page.get_by_role("textbox", name="Hire's name (optional)").fill("Zoë Quast")
@@ -227,60 +244,149 @@ def test_manager_drafts_submits_and_hr_approves_and_exports(server: str, tmp_pat
             expect(page.get_by_text("could not tailor this plan")).to_be_visible()
         shot(page, "06-saved", page.get_by_text("Saved plan #1 as a draft"))
 
-        page.get_by_role("button", name="Open plan #1").click()
-        expect(page.get_by_role("heading", name="Plan #1: Zoë Quast")).to_be_visible()
-        expect(page.get_by_text("need review").first).to_be_visible()
-        shot(page, "07-plan")
-        page.get_by_role("tab", name="Timeline").click()
-        expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
-        shot(page, "08-timeline")
-        page.get_by_role("tab", name="Citations").click()
-        citation = page.locator("[data-testid='stExpander']").filter(has_text="· week").first
-        citation.locator("summary").click()
-        expect(citation.locator("code").first).to_be_visible()  # the cited document's id
-        shot(page, "09-citations", citation)
-        page.get_by_role("button", name="Submit for review").click()
-        expect(page.get_by_text("In review").first).to_be_visible()
-        expect(page.get_by_role("button", name="Submit for review")).to_have_count(0)
-        shot(page, "10-submitted")
-
-        # ---- steady state: a second draft from the same input, the server now warm
+        # ---- Generate again is a choice, never a silent duplicate [New plan page: #14 drafting]
+        expect(page.get_by_role("button", name="Generate plan")).to_have_count(0)
+        expect(page.get_by_text("Plan #1 was drafted from this background")).to_be_visible()
+        shot(page, "07-draft-again", page.get_by_role("button", name="Draft again"))
         if not REAL_MODEL:  # a real model would double the test's length for one more figure
-            page.get_by_role("link", name="New plan").click()
+            page.get_by_text("keep plan #1 and save the new draft as another plan").click()
             page.evaluate(MARKERS_JS, "Saved plan #2 as a draft")
-            page.get_by_role("button", name="Generate plan").click()
+            page.get_by_role("button", name="Draft again").click()
             expect(page.get_by_text("Saved plan #2 as a draft")).to_be_visible(timeout=60_000)
             marks = page.evaluate("window.__tailorMarks")
             for name in ("progress", "skeleton", "saved"):
                 if name in marks and "click" in marks:
                     timings[f"warm_click_to_{name}_s"] = round((marks[name] - marks["click"]) / 1000, 3)
 
-        # ---- sign out, HR signs in, approves
+        # ---- the plan, then a reload: still signed in, still on the plan
+        page.goto(f"{server}/plan?id=1")
+        expect(page.get_by_role("heading", name="Plan #1: Zoë Quast")).to_be_visible()
+        shot(page, "08-plan")
+        started = time.perf_counter()
+        page.reload()
+        expect(page.get_by_role("heading", name="Plan #1: Zoë Quast")).to_be_visible()
+        timings["reload_to_plan_s"] = round(time.perf_counter() - started, 3)
+        expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+        assert page.url.endswith("/plan?id=1"), page.url
+        shot(page, "09-reloaded")
+        page.get_by_role("tab", name="Timeline").click()
+        expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+        shot(page, "10-timeline")
+        page.get_by_role("tab", name="Citations").click()
+        citation = page.locator("[data-testid='stExpander']").filter(has_text="· week").first
+        citation.locator("summary").click()
+        expect(citation.locator("code").first).to_be_visible()  # the cited document's id
+        shot(page, "11-citations", citation)
+
+        # ---- a task edit and the start date [Plan page's editor: #14 editing]
+        page.get_by_role("tab", name="Edit").click()
+        title = page.get_by_role("textbox", name="Title").first
+        title.fill("Meet the payments team and the ledger service owners")
+        page.get_by_role("button", name="Save task").click()
+        expect(page.get_by_text("Saved revision 2").first).to_be_visible()
+        page.get_by_role("tab", name="Edit").click()
+        for part, value in (("year", "2026"), ("month", "01"), ("day", "05")):  # a date field, typed part by part
+            field = page.get_by_role("spinbutton", name=f"{part}, Start date")
+            field.click()
+            field.press_sequentially(value)
+        page.get_by_role("button", name="Save hire details").click()
+        expect(page.get_by_text("Saved revision 3").first).to_be_visible()
+        shot(page, "12-edited")
+
+        page.get_by_role("button", name="Submit for review").click()
+        expect(page.get_by_text("In review").first).to_be_visible()
+        expect(page.get_by_role("button", name="Submit for review")).to_have_count(0)
+        shot(page, "13-submitted")
+
+        # ---- sign out: the token is revoked and the cookie cleared
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_text("You are signed out.")).to_be_visible()
-        sign_in(page, "hana", "Review")
-        expect(page.get_by_text("#1: Zoë Quast")).to_be_visible()
-        shot(page, "11-review")
+        for _ in range(50):  # the page clears it with a request of its own, just after the paint
+            if session_cookie(context) is None:
+                break
+            page.wait_for_timeout(100)
+        assert session_cookie(context) is None
+
+        # ---- HR opens the plan from a link: sign in first, then the plan itself
+        page.goto(f"{server}/plan?id=1")
+        expect(page.get_by_text("Sign in to open this page")).to_be_visible()
+        shot(page, "14-link-signed-out")
+        sign_in(page, "hana", "Plan #1: Zoë Quast")
+        assert page.url.endswith("/plan?id=1"), page.url
+        shot(page, "15-link-signed-in")
+
+        # ---- the review: approval asks about each open flag [Review page: #14 flags]
+        page.get_by_role("link", name="Review").click()
+        expect(page.get_by_text("#1: Zoë Quast").first).to_be_visible()
+        shot(page, "16-review")
         page.get_by_role("textbox", name="Reason").fill("Grounded in the backend role profile; check-ins agreed.")
+        settle = page.get_by_text("Resolved", exact=True)
+        if not REAL_MODEL:
+            expect(settle.first).to_be_visible()  # the model was down: there are open flags to settle
+            page.get_by_role("button", name="Approve").click()  # not yet: each one needs a choice
+            refusal = page.get_by_text(re.compile(r"needs? a choice before the plan can be approved"))
+            expect(refusal.first).to_be_visible()
+        for i in range(settle.count()):
+            settle.nth(i).click()
+            page.wait_for_timeout(300)
+        shot(page, "17-flags-settled", page.get_by_role("button", name="Approve"))
         page.get_by_role("button", name="Approve").click()
         expect(page.get_by_text("Nothing is waiting for review.")).to_be_visible()
-        shot(page, "12-approved")
+        shot(page, "18-approved")
 
-        # ---- export the Markdown
+        # ---- export: Markdown and the calendar, now that the start date is set
         page.get_by_role("link", name="Export").click()
         expect(page.get_by_role("heading", name="Export")).to_be_visible()
         expect(page.get_by_text("Approved plan.")).to_be_visible()
-        shot(page, "13-export")
-        with page.expect_download() as download_info:
-            page.get_by_role("button", name="Download Markdown").click()
-        download = download_info.value
-        saved = tmp_path / download.suggested_filename
-        download.save_as(saved)
+        shot(page, "19-export")
+        downloads: dict[str, Path] = {}
+        for label in ("Markdown", "Calendar (ICS)", "PDF"):
+            with page.expect_download() as download_info:
+                page.get_by_role("button", name=f"Download {label}").click()
+            download = download_info.value
+            downloads[label] = tmp_path / download.suggested_filename
+            download.save_as(downloads[label])
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+        # ---- the manager is told: the inbox on sign-in, each item a link to its plan
+        sign_in(page, "maria", "Plans")
+        approved = page.get_by_text("Hana HR approved plan #1 (Zoë Quast)")
+        expect(approved).to_be_visible()
+        expect(page.get_by_text("Inbox · 1 new").first).to_be_visible()
+        shot(page, "20-inbox")
+        page.get_by_role("link", name="Open plan #1").first.click()
+        expect(page.get_by_role("heading", name="Plan #1: Zoë Quast")).to_be_visible()
+        page.get_by_role("link", name="Inbox").click()  # opened: nothing new any more
+        expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
+        expect(page.get_by_text("Inbox · 1 new")).to_have_count(0)
+        # The list: human labels, and selecting a row opens that plan (rows are 35 px under a 35 px header).
+        table = page.locator("[data-testid='stDataFrame']").first
+        expect(table).to_be_visible()
+        page.wait_for_timeout(500)  # the grid draws on a canvas after the element mounts
+        shot(page, "21-plans-list", table)
+        box = table.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection cell
+        expect(page.get_by_role("heading", name=re.compile(r"^Plan #\d+: Zoë Quast$"))).to_be_visible()
+        assert re.search(r"/plan\?id=\d+$", page.url), page.url
+
+        # ---- a link to a plan of another manager says so, in the service's words
+        others = ReviewService(get_settings()).import_plan(AuthService().get_user("mo"), make_plan())
+        page.goto(f"{server}/plan?id={others.id}")
+        expect(page.get_by_text(f"plan {others.id} belongs to another manager")).to_be_visible()
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        shot(page, "22-not-yours")
         browser.close()
 
-    markdown = saved.read_text(encoding="utf-8")
-    assert saved.name == "onboarding-plan-1-zoe-quast-r1.md"
+    markdown = downloads["Markdown"].read_text(encoding="utf-8")
+    assert downloads["Markdown"].name == "onboarding-plan-1-zoe-quast-r3.md"
     assert "Zoë Quast" in markdown and "Approved by Hana HR" in markdown
+    assert "Meet the payments team and the ledger service owners" in markdown  # the edited task
     assert "7946" not in markdown  # the phone number never reached the plan
+    assert "Errno" not in markdown and "Connection refused" not in markdown  # no machine text
+    calendar = downloads["Calendar (ICS)"].read_text(encoding="utf-8")
+    assert "BEGIN:VCALENDAR" in calendar and "DTSTART;VALUE=DATE:2026" in calendar
+    assert downloads["PDF"].read_bytes().startswith(b"%PDF")
     timings["model"] = REAL_MODEL or "model down (connection refused)"
     (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
