@@ -1,5 +1,5 @@
-"""What the plan pages show beside the tables: the items flagged for a human, the passage a task cites,
-and the people to meet by name.
+"""What the plan pages show beside the tables: the items flagged for a human (in the words of
+:mod:`tailor.review.flags`), the passage a task cites, and the people to meet by name.
 
 Pure functions over the plan and the corpus, so tests call them without Streamlit.
 """
@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tailor.exports.fit_text import one_line, person_text
+from tailor.review.flags import open_flags
 
 if TYPE_CHECKING:
     from tailor.corpus.documents import CorpusDoc, Section
@@ -19,11 +20,13 @@ _WORD = re.compile(r"[a-z0-9]{4,}")
 
 
 def review_items(plan: Plan) -> list[tuple[str, str]]:
-    """Everything flagged for a human, as (what, why): plan notes, then tasks, then risks."""
-    items = [(f"Plan: {f.field}", f.reason) for f in plan.review_flags]
-    items += [(f"Task: {t.title}", t.review_reason or "flagged") for t in plan.all_tasks() if t.needs_review]
-    items += [(f"Risk: {r.risk[:60]}", r.review_reason or "flagged") for r in plan.risks if r.needs_review]
-    return items
+    """Every open flag, as (what it is about, the sentence for people): plan notes, then tasks, then risks.
+
+    One entry per item a reviewer works through (``tailor.review.flags.open_flags``), so a count of
+    these is the count the flags block's headline gives. ``tailor.web.flags_view.render_flags`` draws
+    them grouped by cause, with the suggested actions and the technical details.
+    """
+    return [(item.about, item.sentence) for item in open_flags(plan)]
 
 
 def people_to_meet(plan: Plan) -> list[dict[str, object]]:
