@@ -13,6 +13,7 @@ from tailor.web.charts import timeline_chart
 from tailor.web.editing import LABELS
 from tailor.web.errors import guard
 from tailor.web.fit_view import render_why_this_plan
+from tailor.web.flags_view import render_flags
 from tailor.web.history import pick_revisions, since_last_look
 from tailor.web.plan_view import cited_passage, review_items
 from tailor.web.services import current_corpus, services
@@ -117,13 +118,10 @@ if summary.status == "changes_requested":
 
 items = review_items(plan)
 if items:
+    # One line per cause with a count, as on the Review page (tailor.review.flags has the words).
     with st.expander(f"{len(items)} item(s) need review", expanded=True, icon=":material/warning:"):
-        st.caption(
-            "Flagged by the engine: check each one and fix it in the Edit tab, where saving a flagged task "
-            "offers to clear its flag."
-        )
-        for what, why in items:
-            st.markdown(f"- **{safe(what)}**: {safe(why)}")
+        st.caption("Fix them in the Edit tab, where saving a flagged task offers to clear its flag.")
+        render_flags(plan)
 
 # --------------------------------------------------------------------------- actions
 if can_submit:
