@@ -49,6 +49,11 @@ if not out.ok:
 
 summary = detail.summary
 opened_key = f"pv_opened_{plan_id}"
+# A revision link (?id=N&rev=R) opens that revision once; "Reload" then goes to the latest.
+rev_link = str(st.query_params.get("rev") or "")
+if rev_link.isdigit() and S.get(f"pv_rev_link_{plan_id}") != rev_link:
+    S[f"pv_rev_link_{plan_id}"] = rev_link
+    S[opened_key] = max(1, min(int(rev_link), detail.revision))
 opened: int = S.setdefault(opened_key, detail.revision)
 if opened > detail.revision:  # a stale key from another database (tests) or a restored revision
     opened = S[opened_key] = detail.revision
@@ -67,6 +72,7 @@ can_comment = Action.COMMENT in actions
 
 def reload() -> None:
     S.pop(opened_key, None)
+    st.query_params.pop("rev", None)
 
 
 def saved(revision: int) -> None:
@@ -100,8 +106,8 @@ if last_seen is not None and last_seen < opened:
     )
 if stale:
     st.warning(
-        f"This plan changed since you opened it (you opened revision {opened}; it is now revision "
-        f"{detail.revision}). Reload to see the latest before editing.",
+        f"You are looking at revision {opened}; the plan is now at revision {detail.revision}. "
+        "Reload to see the latest before editing.",
         icon=":material/sync_problem:",
     )
     st.button("Reload", icon=":material/refresh:", on_click=reload, key="pv_reload_top")

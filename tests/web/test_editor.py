@@ -189,3 +189,20 @@ def test_history_compares_since_you_last_looked_and_is_current_after_a_save(worl
     assert "HR's own wording of the summary." in set(at.dataframe[-1].value["after"])
     assert "Changed since you last looked" not in texts(at.info)
     assert "changed since you opened it" not in texts(at.warning)
+
+
+def test_a_revision_link_opens_that_revision_until_reload(world: World) -> None:
+    plan, _ = flagged_plan()
+    plan_id = draft(world, plan=plan)
+    maria = world.users["maria"]
+    edited = world.review.get_plan(maria, plan_id).plan.model_copy(deep=True)
+    edited.summary = "The second revision's summary."
+    world.review.save_revision(maria, plan_id, edited, 1)
+
+    at = app_as(world, "maria")
+    at.query_params.update({"id": str(plan_id), "rev": "1"})
+    open_page(at, "pages/plan.py")
+    assert "You are looking at revision 1; the plan is now at revision 2" in texts(at.warning)
+    at.button(key="pv_reload_top").click().run()
+    assert not at.exception, at.exception
+    assert "You are looking at revision" not in texts(at.warning)
