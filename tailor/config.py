@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     max_background_chars: int = 50_000
     max_upload_bytes: int = 5_000_000
 
+    # --- HTTP API and webhooks (`tailor api`, docs/api.md; added for issue #15) ---------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token_ttl_days: int = Field(default=90, ge=1, le=365, description="Lifetime of a new personal API token.")
+    api_rate_limit_per_minute: int = Field(default=600, ge=1, description="Requests per minute per API token.")
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50, description="Attempts per delivery before it fails.")
+    webhook_retry_base_s: float = Field(
+        default=10.0, gt=0, description="Wait before the first retry; it doubles per attempt up to webhook_retry_max_s."
+    )
+    webhook_retry_max_s: float = Field(default=3600.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="How long a receiver may take to answer.")
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -41,6 +41,7 @@ _COMMAND_MODULES = (
     "tailor.cli.plans",
     "tailor.cli.evals",
     "tailor.cli.model",
+    "tailor.cli.api",  # after plans: it adds `token` to the `users` group
 )
 for _name in _COMMAND_MODULES:
     import_module(_name).register(app)

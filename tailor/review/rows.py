@@ -58,6 +58,8 @@ def clean_text(value: str, what: str, limit: int) -> str:
     text = (value or "").strip()
     if not text:
         raise BadInput(f"the {what} is empty; write something first")
+    if "\x00" in text:  # PostgreSQL refuses NUL in text: say so instead of failing the transaction
+        raise BadInput(f"the {what} contains a NUL character; paste plain text")
     if len(text) > limit:
         raise BadInput(f"the {what} is {len(text)} characters; the limit is {limit}")
     return text

@@ -296,3 +296,8 @@ def append_audit(
     )
     session.add(row)
     return row
+
+
+# The HTTP API's tables live in their own module on the same Base; importing it here means
+# everyone who sees this schema (migrations, the schema test) sees them too.
+from tailor.store import api_records as _api_records  # noqa: E402, F401

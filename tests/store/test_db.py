@@ -29,6 +29,10 @@ TABLES = {
     "comments",
     "decisions",
     "audit_log",
+    "api_tokens",
+    "draft_jobs",
+    "webhook_endpoints",
+    "webhook_deliveries",
     "alembic_version",
 }
 
