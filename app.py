@@ -14,7 +14,7 @@ The services check every action again, so the menu is a convenience, not the sec
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import streamlit as st
 
@@ -30,13 +30,14 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
     "export": ("pages/export.py", "Export", ":material/download:", "export"),
     "corpus": ("pages/corpus.py", "Corpus", ":material/library_books:", "corpus"),
     "evals": ("pages/evals.py", "Evals", ":material/monitoring:", "evals"),
+    "tokens": ("pages/tokens.py", "API tokens", ":material/key:", "tokens"),
 }
 SIGN_IN = ("pages/sign_in.py", "Sign in", ":material/login:", "signin")
 # The first page of each list is where the role lands after signing in.
 ROLE_PAGES: dict[str, list[str]] = {
-    "manager": ["new_plan", "plans", "plan", "export"],
-    "hr": ["review", "plans", "plan", "export", "evals"],
-    "admin": ["plans", "plan", "export", "corpus", "evals"],
+    "manager": ["new_plan", "plans", "plan", "export", "tokens"],
+    "hr": ["review", "plans", "plan", "export", "evals", "tokens"],
+    "admin": ["plans", "plan", "export", "corpus", "evals", "tokens"],
 }
 # Opening one of these pages with ?id=N marks that plan's inbox items read.
 OPENS_A_PLAN = ("plan", "review")
@@ -44,7 +45,7 @@ OPENS_A_PLAN = ("plan", "review")
 
 def page(spec: tuple[str, str, str, str], *, default: bool = False, hidden: bool = False) -> st.Page:
     script, title, icon, url_path = spec
-    visibility = "hidden" if hidden else "visible"
+    visibility: Literal["hidden", "visible"] = "hidden" if hidden else "visible"
     return st.Page(script, title=title, icon=icon, url_path=url_path, default=default, visibility=visibility)
 
 

@@ -25,6 +25,7 @@ import streamlit as st
 
 from tailor.config import Settings, get_settings
 from tailor.corpus.skills import ALIASES_FILE
+from tailor.review.tokens import TokenService
 
 if TYPE_CHECKING:
     from tailor.corpus.documents import Corpus
@@ -38,11 +39,12 @@ log = logging.getLogger("tailor.web")
 
 @dataclass(frozen=True)
 class Services:
-    """The two services every page talks to, over one database handle, with the settings they use."""
+    """The services the pages talk to, over one database handle, with the settings they use."""
 
     settings: Settings
     auth: AuthService
     review: ReviewService
+    tokens: TokenService
 
 
 def settings_key(settings: Settings) -> str:
@@ -69,7 +71,12 @@ def _services(key: str, _settings: Settings) -> Services:
 
     auth = AuthService(_settings)
     # One database handle for both services: one connection pool, one migration check.
-    return Services(settings=_settings, auth=auth, review=ReviewService(_settings, db=auth.db))
+    return Services(
+        settings=_settings,
+        auth=auth,
+        review=ReviewService(_settings, db=auth.db),
+        tokens=TokenService(_settings, db=auth.db),
+    )
 
 
 def services(settings: Settings | None = None) -> Services:
