@@ -309,7 +309,7 @@ with tabs["Comments"]:
 # --------------------------------------------------------------------------- history
 with tabs["History"]:
     st.markdown("**Revisions**")
-    st.dataframe(revisions_frame(detail.revisions), hide_index=True)
+    st.dataframe(revisions_frame(detail.revisions, st.context.timezone), hide_index=True)
     choices = diff_choices(detail.revision, last_seen)
     if choices:
         # Keyed by the current revision: after any save the comparison starts again at the default.

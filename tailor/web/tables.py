@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tailor.web.text import status_label
+from tailor.web.text import status_label, when
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,8 +128,8 @@ def sources_frame(plan: Plan) -> pd.DataFrame:
     return _frame(rows, ("id", "title", "kind", "score", "sections"))
 
 
-def revisions_frame(revisions: Sequence[RevisionOut]) -> pd.DataFrame:
-    """Who wrote each revision, when, and why."""
+def revisions_frame(revisions: Sequence[RevisionOut], zone_name: str | None = None) -> pd.DataFrame:
+    """Who wrote each revision, when (in the viewer's time zone), and why."""
     rows = [
         {
             "revision": r.number,
@@ -137,7 +137,7 @@ def revisions_frame(revisions: Sequence[RevisionOut]) -> pd.DataFrame:
             "role": r.author_role,
             "reason": r.reason,
             "note": r.note or "",
-            "at": r.created_at,
+            "at": when(r.created_at, zone_name),
         }
         for r in revisions
     ]
@@ -184,6 +184,41 @@ def diff_frame(diff: RevisionDiff) -> pd.DataFrame:
     changed += [("changed plan", "", f) for f in diff.plan_changes]
     for what, title, f in changed:
         rows.append(
-            {"change": what, "task": title, "field": f.path, "before": _short(f.before), "after": _short(f.after)}
+            {
+                "change": what,
+                "task": title,
+                "field": field_label(f.path),
+                "before": _short(f.before),
+                "after": _short(f.after),
+            }
         )
     return _frame(rows, ("change", "task", "field", "before", "after"))
+
+
+# The schema's names where people would not say them so ("due_week" is the week a task is due).
+_FIELD_WORDS = {
+    "due_week": "week",
+    "needs_review": "to check",
+    "review_reason": "why to check",
+    "success_criteria": "done when",
+    "owner_name": "owner's name",
+    "start_date": "start date",
+    "years_experience": "years of experience",
+    "role_family": "role family",
+    "focus_areas": "focus areas",
+    "review_flags": "flags",
+}
+
+
+def field_label(path: str) -> str:
+    """A changed field as people say it: "hire.start_date" is "hire: start date", "phases.1.goals"
+    is "phase 2: goals"."""
+    parts = [p for p in path.split(".") if p]
+    words: list[str] = []
+    for part in parts:
+        if part.isdigit():
+            if words:
+                words[-1] = f"{words[-1].rstrip('s')} {int(part) + 1}"
+            continue
+        words.append(_FIELD_WORDS.get(part, part.replace("_", " ")))
+    return ": ".join(words) if len(words) > 1 else (words[0] if words else path)

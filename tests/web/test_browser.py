@@ -216,6 +216,11 @@ def test_manager_drafts_reloads_and_hr_approves_from_a_link(server: str, tmp_pat
         assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
         assert COOKIE_NAME not in page.evaluate("document.cookie")  # no script can read it
         shot(page, "02-new-plan")
+        # Text that is not about a person is refused with a reason [#14 item 4]
+        page.get_by_role("textbox", name="Background").fill("qzxv brtk plomf " * 200)
+        page.get_by_role("button", name="Read profile").click()
+        expect(page.get_by_text("does not read as text about a person").first).to_be_visible()
+        shot(page, "02b-gibberish-refused", page.get_by_text("does not read as text about a person").first)
         page.get_by_role("textbox", name="Background").fill(BACKGROUND)
         page.get_by_role("textbox", name="Hire's name (optional)").fill("Zoë Quast")
         page.get_by_role("button", name="Read profile").click()
@@ -292,6 +297,10 @@ def test_manager_drafts_reloads_and_hr_approves_from_a_link(server: str, tmp_pat
         page.get_by_role("button", name="Save hire details").click()
         expect(page.get_by_text("Saved revision 3").first).to_be_visible()
         shot(page, "12-edited")
+        # The History tab is current after the saves and offers "generated → now" [#14 item 8]
+        page.get_by_role("tab", name="History").click()
+        expect(page.get_by_text("Generated → now").first).to_be_visible()
+        shot(page, "12b-history", page.get_by_text("Generated → now").first)
 
         page.get_by_role("button", name="Submit for review").click()
         expect(page.get_by_text("In review").first).to_be_visible()

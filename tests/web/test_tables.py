@@ -89,3 +89,17 @@ def test_a_citation_opens_on_the_passage_that_names_the_task() -> None:
     assert cited_passage(doc, task) == section
     by_words = make_plan().all_tasks()[0].model_copy(update={"title": "zzz", "description": section.text[:400]})
     assert cited_passage(doc, by_words) == section
+
+
+def test_diff_fields_and_revision_times_read_as_people_say_them() -> None:
+    from datetime import UTC, datetime
+
+    from tailor.web.tables import field_label
+    from tailor.web.text import when
+
+    assert field_label("hire.start_date") == "hire: start date"
+    assert field_label("due_week") == "week"
+    assert field_label("needs_review") == "to check"
+    assert field_label("phases.1.goals") == "phase 2: goals"
+    stamp = when(datetime(2026, 12, 1, 9, 30, tzinfo=UTC), "Europe/Amsterdam", now=datetime(2026, 12, 3, tzinfo=UTC))
+    assert stamp == "1 Dec 10:30" and "+00:00" not in stamp
