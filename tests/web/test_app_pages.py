@@ -591,7 +591,8 @@ def test_app_keeps_serving_and_saves_the_plan_when_the_worker_segfaults(
     assert plan.all_tasks() and all(t.review_reason for t in plan.all_tasks() if t.needs_review)
 
     # The server process is alive (this test is it) and the next draft restarts the worker.
-    at.button(key="np_generate").click().run()
+    at.radio(key="np_again_choice").set_value("keep_both").run()
+    at.button(key="np_draft_again").click().run()
     assert not at.exception, at.exception
     assert len(world.review.list_plans(manager)) == 2
     assert worker.pid not in (None, pid) and worker.restarts >= 1
