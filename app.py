@@ -36,7 +36,7 @@ SIGN_IN = ("pages/sign_in.py", "Sign in", ":material/login:", "signin")
 # The first page of each list is where the role lands after signing in.
 ROLE_PAGES: dict[str, list[str]] = {
     "manager": ["new_plan", "plans", "plan", "export", "tokens"],
-    "hr": ["review", "plans", "plan", "export", "evals", "tokens"],
+    "hr": ["review", "plans", "plan", "export", "tokens"],
     "admin": ["plans", "plan", "export", "corpus", "evals", "tokens"],
 }
 # Opening one of these pages with ?id=N marks that plan's inbox items read.

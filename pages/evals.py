@@ -15,7 +15,7 @@ from tailor.web.services import services
 from tailor.web.session import require_user
 from tailor.web.text import safe
 
-user = require_user("admin", "hr")
+user = require_user("admin")  # the team that changes prompts, corpus and models; HR has nothing to act on here
 settings = services().settings
 S = st.session_state
 

@@ -35,7 +35,12 @@ from tests.fixtures.db import PASSWORD
 from tests.fixtures.model import SMALL_LOCAL_MODEL, wait_for_generation
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGE_TITLES = {"pages/review.py": "Review", "pages/corpus.py": "Corpus", "pages/new_plan.py": "New plan"}
+PAGE_TITLES = {
+    "pages/review.py": "Review",
+    "pages/corpus.py": "Corpus",
+    "pages/new_plan.py": "New plan",
+    "pages/evals.py": "Evals",
+}
 TIMEOUT = 90
 
 
@@ -153,7 +158,7 @@ def test_an_expired_session_goes_back_to_sign_in(world: World, monkeypatch: pyte
     ("username", "landing", "allowed", "refused"),
     [
         ("maria", "New plan", ["pages/plans.py", "pages/export.py"], ["pages/review.py", "pages/corpus.py"]),
-        ("hana", "Review", ["pages/plans.py", "pages/evals.py"], ["pages/new_plan.py", "pages/corpus.py"]),
+        ("hana", "Review", ["pages/plans.py"], ["pages/new_plan.py", "pages/corpus.py", "pages/evals.py"]),
         ("admin", "Plans", ["pages/corpus.py", "pages/evals.py"], ["pages/new_plan.py", "pages/review.py"]),
     ],
 )
@@ -535,7 +540,7 @@ def test_evals_page_runs_the_suite_in_the_background(world: World) -> None:
 
     at = app_as(world, "hana")
     open_page(at, "pages/evals.py")
-    assert "ev_run" not in [b.key for b in at.button]  # HR reads the history; admins run the suite
+    assert "ev_run" not in [b.key for b in at.button] and "for Admin users" in texts(at.warning)  # the team's page
 
     at = app_as(world, "admin")
     open_page(at, "pages/evals.py")
