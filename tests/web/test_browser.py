@@ -178,9 +178,16 @@ def test_manager_drafts_reloads_and_hr_approves_from_a_link(server: str, tmp_pat
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name=landing).first).to_be_visible(timeout=30_000)
 
-    def session_cookie(context: object) -> dict[str, object] | None:
-        jar = context.cookies()  # type: ignore[attr-defined]
-        return next((c for c in jar if c["name"] == COOKIE_NAME), None)
+    def session_cookie(context: object, wait_s: float = 0.0) -> dict[str, object] | None:
+        """The session cookie, waiting up to ``wait_s`` for it: the page asks for it just after sign-in,
+        so on a loaded machine it can arrive a moment after the page is drawn."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            jar = context.cookies()  # type: ignore[attr-defined]
+            found = next((c for c in jar if c["name"] == COOKIE_NAME), None)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.2)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
@@ -212,7 +219,7 @@ def test_manager_drafts_reloads_and_hr_approves_from_a_link(server: str, tmp_pat
 
         # ---- manager: background -> profile -> grounding -> generate
         sign_in(page, "maria", "New plan")
-        cookie = session_cookie(context)
+        cookie = session_cookie(context, wait_s=15.0)
         assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
         assert COOKIE_NAME not in page.evaluate("document.cookie")  # no script can read it
         shot(page, "02-new-plan")
