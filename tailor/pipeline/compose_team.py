@@ -213,7 +213,7 @@ class TeamPlan:
         if oc is None or week is None or week > LAST_WEEK:
             return
         runbooks = [r.title for r in team.resources if r.kind == "runbook"]
-        shifts = max(oc.shadow_shifts, 2 if self.level == "mid" else 1 if oc.shadow_shifts else 0)
+        shifts = oc.shadow_shifts  # the team's rule; a policy that wants more says so in its own tasks
         if shifts:
             book.add(
                 title=f"Shadow {shifts} shift{'s' if shifts > 1 else ''} on the {oc.name}",
