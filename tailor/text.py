@@ -1,4 +1,4 @@
-"""Text helpers every layer shares: ASCII transliteration and the one slug function.
+"""Text helpers every layer shares: ASCII transliteration, the one slug function, and lists in words.
 
 Slugs name task ids, case-study ids and export files. They are spelled the same way
 everywhere, so "Zoë Łukasiewicz" is ``zoe-lukasiewicz`` in the app, the CLI and the exports.
@@ -45,3 +45,11 @@ def unique_slug(text: str, taken: Iterable[str], max_len: int = 48, fallback: st
         candidate = f"{base}-{n}"
         n += 1
     return candidate
+
+
+def join_and(items: Iterable[str]) -> str:
+    """A list as a sentence says it: "a", "a and b", "a, b and c"."""
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"

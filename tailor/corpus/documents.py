@@ -39,6 +39,7 @@ from tailor.corpus.literals import (
 )
 from tailor.corpus.skills import ALIASES_FILE, AliasError, SkillTable, SkillVocabulary, load_skill_table
 from tailor.corpus.teams import TeamProfileMeta, team_problems
+from tailor.errors import BadInput
 
 __all__ = [
     "SENIORITY_ORDER",
@@ -243,6 +244,16 @@ class Corpus:
     def team(self, team_id: str) -> TeamProfileMeta | None:
         return next((t for t in self.teams() if t.id == team_id), None)
 
+    def chosen_team(self, team_id: str | None) -> TeamProfileMeta | None:
+        """The team a draft asks for (None for none); BadInput naming the valid ids for an unknown one."""
+        if not team_id:
+            return None
+        team = self.team(team_id)
+        if team is None:
+            known = ", ".join(t.id for t in self.teams()) or "none"
+            raise BadInput(f"no team profile {team_id!r} in the corpus; the teams are: {known}")
+        return team
+
     @cached_property
     def skills(self) -> SkillVocabulary:
         """The role profiles' skill names with the aliases of ``skills.yaml`` (validated at load)."""
@@ -369,13 +380,13 @@ def load_corpus(root: Path | str) -> Corpus:
     names = [s for d in docs if isinstance(d.meta, RoleProfileMeta) for s in d.meta.skills_vocabulary]
     try:
         table = load_skill_table(table_path)
-        SkillVocabulary.build(names, table)
+        skills = SkillVocabulary.build(names, table)
     except AliasError as exc:
         errors.append(CorpusError(table_path, "(skills)", str(exc)))
         table = SkillTable()
-    corpus = Corpus(tuple(docs), (), table)
+        skills = SkillVocabulary.build(names, table)
     teams = [(d.path, d.meta, d.body) for d in docs if isinstance(d.meta, TeamProfileMeta)]
-    bad = team_problems(teams, corpus.skills, corpus_hosts(docs))
+    bad = team_problems(teams, skills, corpus_hosts(docs))
     errors.extend(CorpusError(path, fld, msg) for path, fld, msg in bad)
     rejected = {path for path, _, _ in bad}
     return Corpus(tuple(d for d in docs if d.path not in rejected), tuple(errors), table)

@@ -210,7 +210,7 @@ class TeamProfileMeta(_Strict):
     def _consistent(self) -> TeamProfileMeta:
         _unique(list(self.roles), "role family")
         _unique(self.stack, "stack skill")
-        people = [self.manager.name] + [m.name for m in self.members]
+        people = [name for name, _ in self.people()]
         _unique(people, "person")
         if not any(m.buddy for m in self.members):
             raise ValueError("members: at least one member must have buddy: true")
@@ -240,6 +240,10 @@ class TeamProfileMeta(_Strict):
             raise ValueError(f"resources: missing kinds {sorted(missing)}")
         _unique([r.url for r in self.resources], "resource url")
         return self
+
+    def people(self) -> list[tuple[str, str]]:
+        """``(name, job title)`` of everyone the profile names: the manager, then the members."""
+        return [(self.manager.name, self.manager.role), *((m.name, m.role) for m in self.members)]
 
     def skill_fields(self) -> list[tuple[str, str]]:
         """(field path, skill) for every skill name the document uses."""

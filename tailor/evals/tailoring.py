@@ -141,7 +141,7 @@ def team_terms(team: TeamProfileMeta, corpus: Corpus) -> tuple[tuple[str, ...], 
         others = {normalised(p) for other in corpus.teams() if other.id != team.id for p in _phrases(other)}
         kept = [p for p in dict.fromkeys(_phrases(team)) if normalised(p) not in others and not mentions(text, p)]
         people: list[str] = []
-        for full in [team.manager.name, *(m.name for m in team.members)]:
+        for full, _ in team.people():
             people += [full, full.split()[0]]
         found = (tuple(kept), tuple(dict.fromkeys(people)))
         if len(_TEAM_TERMS) > 64:

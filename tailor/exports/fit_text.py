@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tailor.exports.common import due_text, sources_text
 from tailor.schema import CheckIn, FitGap, Plan, PlanRelationship, Task
+from tailor.text import join_and
 
 TITLE = "Why this plan"
 STRENGTHS = "Strengths to use"
@@ -123,10 +124,7 @@ def web_url(url: str | None) -> str | None:
 # =========================================================================== the fit section
 def join_words(items: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
-    words = [one_line(i) for i in items if i.strip()]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
+    return join_and(one_line(i) for i in items if i.strip())
 
 
 def _needed_for(items: Sequence[str]) -> str:

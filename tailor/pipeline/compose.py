@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from tailor.corpus.documents import (
-    SENIORITY_ORDER,
     CaseStudyMeta,
     Corpus,
     Expectations,
@@ -41,6 +40,7 @@ from tailor.corpus.teams import TeamProfileMeta
 from tailor.pipeline.compose_tasks import LAST_WEEK, collect_tasks
 from tailor.pipeline.compose_team import TeamPlan, choose_support, team_policy
 from tailor.pipeline.fit import analyse
+from tailor.pipeline.levels import LEVEL_FALLBACK, nearest
 from tailor.schema import (
     CheckIn,
     HireProfile,
@@ -63,18 +63,6 @@ PHASES: tuple[tuple[str, int, int], ...] = (
     ("Days 31-60: Integration", 5, 8),
     ("Days 61-90: Ownership", 9, 13),
 )
-# Where to look when the corpus has nothing for the hire's own level: the nearest levels first,
-# in the direction a hire of that level is most like (a principal is planned like a staff engineer).
-_LEVEL_FALLBACK: dict[Seniority, tuple[Seniority, ...]] = {
-    "intern": ("intern", "junior", "mid"),
-    "junior": ("junior", "intern", "mid"),
-    "mid": ("mid", "junior", "senior"),
-    "senior": ("senior", "mid", "staff"),
-    "staff": ("staff", "principal", "senior"),
-    "principal": ("principal", "staff", "senior"),
-    "manager": ("manager", "director", "senior"),
-    "director": ("director", "manager", "staff"),
-}
 _LEVEL_WORDS: dict[Seniority, str] = {
     "intern": "an intern",
     "junior": "a junior engineer",
@@ -100,19 +88,6 @@ class CompositionError(Exception):
 
 
 # =========================================================================== choosing the documents
-def nearest(mapping_keys: Sequence[Seniority], level: Seniority) -> Seniority | None:
-    """The level among ``mapping_keys`` closest to ``level``: its fallback order first, then rank distance.
-
-    Role profiles state expectations and capability targets for some levels only; a hire of
-    another level is planned against the nearest one rather than getting none.
-    """
-    for candidate in _LEVEL_FALLBACK[level]:
-        if candidate in mapping_keys:
-            return candidate
-    ordered = sorted(mapping_keys, key=lambda k: abs(SENIORITY_ORDER.index(k) - SENIORITY_ORDER.index(level)))
-    return ordered[0] if ordered else None
-
-
 def pick_role_profile(corpus: Corpus, family: str, ranked_ids: Sequence[str] = ()) -> RoleProfileMeta:
     """The role profile for the hire's role family; retrieval's ranking breaks ties and fills gaps.
 
@@ -147,7 +122,7 @@ def pick_policy_cases(
     if not canonical:
         raise CompositionError("the corpus states no standard seniority policy (no case study with situation standard)")
     base = None
-    for level in _LEVEL_FALLBACK[hire.seniority]:
+    for level in LEVEL_FALLBACK[hire.seniority]:
         found = [c for c in canonical if level in c.policy.applies_to]
         if found:
             base = found[0]

@@ -28,8 +28,9 @@ from tailor.corpus.documents import SENIORITY_ORDER, Policy, RoleProfileMeta, Se
 from tailor.corpus.skills import SkillVocabulary
 from tailor.corpus.teams import Member, StarterTask, TeamProfileMeta
 from tailor.pipeline.compose_tasks import LAST_WEEK, TaskBook, week_of_day
-from tailor.pipeline.fit import FitAnalysis, covered
+from tailor.pipeline.fit import PROFICIENCY_ORDER, FitAnalysis, covered, team_ref
 from tailor.schema import Fit, FitGap, HireProfile, PlanRelationship, SkippedBasic, Task
+from tailor.text import join_and
 
 MAX_PEERS = 3
 _PEER_LEVELS: tuple[Seniority, ...] = ("senior", "staff", "principal")
@@ -66,6 +67,11 @@ class TeamPlan:
     gap_tasks: dict[str, str] = field(default_factory=dict)  # skill (lowercase) -> task id
     chosen: list[str] = field(default_factory=list)  # ids of the starter and stretch tasks
     created: set[str] = field(default_factory=set)  # ids of every task added here
+
+    @property
+    def _stretch_week(self) -> int:
+        """Two weeks after the first pull request, within weeks 3-6."""
+        return min(_STRETCH_WEEKS[1], max(_STRETCH_WEEKS[0], week_of_day(self.policy.first_pr_day) + 2))
 
     @property
     def sources(self) -> list[str]:
@@ -140,7 +146,7 @@ class TeamPlan:
         sizes = "SML"
         best = max(options, key=lambda t: (len(self._strengths_in(t.skills)), -sizes.index(t.size)))
         used = self._strengths_in(best.skills)
-        why = f" It puts your {_and(used)} to work from the start." if used else ""
+        why = f" It puts your {join_and(used)} to work from the start." if used else ""
         week = max(1, week_of_day(self.policy.first_pr_day))
         self._add_team_task(book, best, week, f"{best.description}{why}", used)
         return best
@@ -157,9 +163,9 @@ class TeamPlan:
         best = max(options, key=lambda t: len(gaps & {s.lower() for s in t.skills}))
         on_gaps = [s for s in best.skills if s.lower() in gaps]
         used = self._strengths_in(best.skills)
-        week = min(_STRETCH_WEEKS[1], max(_STRETCH_WEEKS[0], week_of_day(self.policy.first_pr_day) + 2))
-        why = f" A stretch on {_and(on_gaps)}, which you are learning here" if on_gaps else " A stretch task"
-        why += f", backed by your {_and(used)}." if used else "."
+        week = self._stretch_week
+        why = f" A stretch on {join_and(on_gaps)}, which you are learning here" if on_gaps else " A stretch task"
+        why += f", backed by your {join_and(used)}." if used else "."
         self._add_team_task(book, best, week, f"{best.description}{why}", used)
         return best
 
@@ -180,12 +186,11 @@ class TeamPlan:
     def _add_learning_tasks(self, book: TaskBook, stretch: StarterTask | None) -> None:
         """One task per gap, due the week before the first milestone that needs the skill: the stretch
         task that uses it, the on-call week for a tier-1 service's skill, else the 30-day review."""
-        stretch_week = min(_STRETCH_WEEKS[1], max(_STRETCH_WEEKS[0], week_of_day(self.policy.first_pr_day) + 2))
         on_call = _on_call_week(self.policy)
         for gap in self.analysis.gaps:
             milestones = [_THIRTY_DAY_REVIEW]
             if stretch is not None and gap.skill.lower() in {s.lower() for s in stretch.skills}:
-                milestones.append(stretch_week)
+                milestones.append(self._stretch_week)
             if on_call is not None and self._tier_one_needs(gap):
                 milestones.append(on_call)
             due = max(2, min(LAST_WEEK, min(milestones) - 1))
@@ -218,7 +223,7 @@ class TeamPlan:
             book.add(
                 title=f"Shadow {shifts} shift{'s' if shifts > 1 else ''} on the {oc.name}",
                 description=f"Shadow the {oc.name} before your first primary week, with the "
-                f"{_and(runbooks) or 'team runbooks'} open. Pages come through {oc.paging_tool}; the target is "
+                f"{join_and(runbooks) or 'team runbooks'} open. Pages come through {oc.paging_tool}; the target is "
                 f"to acknowledge within {oc.ack_minutes} minutes.",
                 owner="hire",
                 due_week=max(1, week - 1),
@@ -252,13 +257,13 @@ class TeamPlan:
             strengths = [s for s in named if self.analysis.has(s)]
             notes = []
             if strengths:
-                notes.append(f"You bring {_and(strengths[:3])} to this.")
+                notes.append(f"You bring {join_and(strengths[:3])} to this.")
                 task.skills = list(dict.fromkeys([*task.skills, *strengths[:3]]))
             for skill in named:
                 gap = gaps.get(skill.lower())
                 learn = titles.get(self.gap_tasks.get(skill.lower(), ""))
                 if gap is not None and learn is not None and learn != task.title:
-                    carries = f" (your {_and(gap.builds_on)} helps)" if gap.builds_on else ""
+                    carries = f" (your {join_and(gap.builds_on)} helps)" if gap.builds_on else ""
                     notes.append(f'{gap.skill} is new to you{carries}: "{learn}" comes first.')
                     break
             if notes:
@@ -302,10 +307,10 @@ class TeamPlan:
                 doc_done = True
                 pains = sorted(team.pain_points, key=lambda p: -len(self._strengths_in(p.skills)))
                 first, used = pains[0], self._strengths_in(pains[0].skills)
-                why = f", where your {_and(used)} count" if used else ""
+                why = f", where your {join_and(used)} count" if used else ""
                 note = f" On the {team.team}, start from {first.title}{why}: {first.description}"
             elif home is not None and _FIRST_LOOK.search(task.title):
-                note = f" Look at {home} first: it runs on your {_and(home_skills)}."
+                note = f" Look at {home} first: it runs on your {join_and(home_skills)}."
             elif _LEADS_REVIEW.search(task.title) and (design_review is not None or stretch is not None):
                 parts = []
                 if stretch is not None:
@@ -341,7 +346,7 @@ class TeamPlan:
                 self.skipped.append(
                     SkippedBasic(
                         title=task.title,
-                        reason=f"The hire already brings {_and(have)} at the level the role expects of a "
+                        reason=f"The hire already brings {join_and(have)} at the level the role expects of a "
                         f"{self.level} hire; the step is for newcomers to it.",
                         source=task.sources[0],
                     )
@@ -358,7 +363,7 @@ class TeamPlan:
         if 2 * len(have) < len(skills):
             return False
         targets = [self.analysis.needs[s.lower()].target for s in have if s.lower() in self.analysis.needs]
-        target = max((t for t in targets if t), key=lambda t: _PROF_RANK[t], default=None)
+        target = max((t for t in targets if t), key=PROFICIENCY_ORDER.index, default=None)
         return covered(have, self.analysis, target, self.level)
 
     # ------------------------------------------------------------------ the rest of the plan
@@ -393,8 +398,6 @@ class TeamPlan:
         return f"{_support_label(self.policy).capitalize()}: " + ", ".join(f"{m.name} ({m.role})" for m in self.support)
 
     def fit(self) -> Fit:
-        from tailor.pipeline.fit import team_ref
-
         gaps = [g.model_copy(update={"task_id": self.gap_tasks.get(g.skill.lower())}) for g in self.analysis.gaps]
         return Fit(
             team=team_ref(self.team) if self.team else None,
@@ -403,9 +406,6 @@ class TeamPlan:
             skipped=self.skipped,
             chosen_tasks=self.chosen,
         )
-
-
-_PROF_RANK = {p: i for i, p in enumerate(("awareness", "foundational", "working", "proficient", "advanced", "expert"))}
 
 
 def choose_support(
@@ -465,13 +465,6 @@ def _when(day: str, cadence: str, time: str) -> str:
     return f"{every.get(cadence, cadence)} {day} at {time}"
 
 
-def _and(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _learning_title(gap: FitGap) -> str:
     where = gap.needed_for[0] if gap.needed_for else "the team"
     where = where.removeprefix("the role: ")
@@ -480,12 +473,12 @@ def _learning_title(gap: FitGap) -> str:
 
 
 def _learning_description(gap: FitGap) -> str:
-    needed = _and([n.removeprefix("the role: ") for n in gap.needed_for])
+    needed = join_and([n.removeprefix("the role: ") for n in gap.needed_for])
     start = f"Start with {gap.resource}" + (f" ({gap.resource_url})" if gap.resource_url else "") + "."
     pair = (
         f" Pair with {gap.contact} ({gap.contact_role}), who knows the area, on one real change."
         if gap.contact
         else " Take one real change that uses it to the manager for review."
     )
-    carries = f" Your {_and(gap.builds_on)} experience carries over." if gap.builds_on else ""
+    carries = f" Your {join_and(gap.builds_on)} experience carries over." if gap.builds_on else ""
     return f"You have not used {gap.skill} yet, and the work needs it: {needed}.{carries} {start}{pair}"

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from tailor import __version__
 from tailor.config import Settings, get_settings
-from tailor.corpus.documents import URL_RE, Corpus, TeamProfileMeta, load_corpus
+from tailor.corpus.documents import URL_RE, Corpus, load_corpus
 from tailor.errors import BadInput, IndexUnavailable, ModelUnavailable, TailorError
 from tailor.models.cached import CachedModel
 from tailor.models.caller import ModelCaller
@@ -103,16 +103,6 @@ class Engine:
             log.warning("index unavailable at warm-up: %s", exc)
         if load_model and llm.is_local_model(self.settings.model):
             llm.load_local_model(llm.local_model_name(self.settings.model), self.settings)
-
-    def team(self, team_id: str | None) -> TeamProfileMeta | None:
-        """The team profile ``team_id`` names; BadInput naming the valid ids when the corpus has none by it."""
-        if not team_id:
-            return None
-        team = self.corpus.team(team_id)
-        if team is None:
-            known = ", ".join(t.id for t in self.corpus.teams()) or "none"
-            raise BadInput(f"no team profile {team_id!r} in the corpus; the teams are: {known}")
-        return team
 
     def _index_or_none(self) -> Any:
         with self._index_lock:
@@ -196,15 +186,14 @@ class Engine:
                 f"the background is {len(request.background):,} characters; the limit is "
                 f"{self.settings.max_background_chars:,}. Paste a summary instead of the whole document."
             )
-        run.team = self.team(request.team)
+        run.team = self.corpus.chosen_team(request.team)
         ruled = read_profile(request, self.vocab, self.allowed_urls)
         redaction = ruled.redaction
         private = self._is_private(model)
         redacting = not private or self.settings.redact_for_local
         model_text = redaction.text if redacting else ruled.text
         if redacting and run.team is not None:
-            team = run.team
-            run.mask = PeopleMask([(team.manager.name, team.manager.role), *((m.name, m.role) for m in team.members)])
+            run.mask = PeopleMask(run.team.people())
         run.timings.append(StepTiming(step="privacy+rules", seconds=time.perf_counter() - t0))
         yield event(
             "redacted",

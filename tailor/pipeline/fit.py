@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from tailor.corpus.documents import SENIORITY_ORDER, Proficiency, RoleProfileMeta, Seniority
 from tailor.corpus.skills import SkillVocabulary
 from tailor.corpus.teams import Member, TeamProfileMeta
+from tailor.pipeline.levels import nearest
 from tailor.schema import FitGap, FitStrength, HireProfile, TeamRef
 
 MAX_GAPS = 4  # more than this is a second job, not a 90-day plan; the rest stay with the role's capabilities
@@ -85,12 +86,9 @@ def at_least(have: Proficiency, target: Proficiency) -> bool:
 
 
 def _nearest_target(targets: dict[Seniority, Proficiency], level: Seniority) -> Proficiency | None:
-    if level in targets:
-        return targets[level]
-    if not targets:
-        return None
-    key = min(targets, key=lambda k: abs(SENIORITY_ORDER.index(k) - SENIORITY_ORDER.index(level)))
-    return targets[key]
+    """The role's target for ``level``, by the same nearest-level rule as the plan's capability list."""
+    key = nearest(list(targets), level)
+    return targets[key] if key else None
 
 
 def _needs(

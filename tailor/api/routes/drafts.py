@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from tailor.api.context import ApiContext, Caller, Ctx
 from tailor.api.jobs import TERMINAL, JobOut
 from tailor.corpus.documents import RoleFamily, Seniority
-from tailor.errors import BadInput
 from tailor.pipeline.uploads import SUPPORTED, extract_text
 from tailor.review.permissions import Action, require
 from tailor.review.tokens import TokenUse
@@ -63,8 +62,7 @@ class DraftIn(DraftOptions):
 
 def _accept(ctx: ApiContext, who: TokenUse, background: str, options: DraftOptions, response: Response) -> JobOut:
     require(who.user, Action.START_DRAFT)  # the role first: a refused caller learns nothing else
-    if options.team and ctx.corpus().team(options.team) is None:
-        raise BadInput(f"unknown team {options.team!r}; GET /v1/corpus/teams lists them")
+    ctx.corpus().chosen_team(options.team)  # an unknown team is refused now, not in a failed job
     intake_id = ctx.review.save_intake(
         who.user, background, name=options.name, start_date=options.start_date, overrides=options.overrides()
     )
