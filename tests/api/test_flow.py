@@ -101,7 +101,10 @@ def test_manager_drafts_hr_approves_and_a_receiver_verifies_every_event(api: Api
         assert exported.headers["content-type"].split(";")[0] == spec.mime.split(";")[0]
         assert f"-r1.{spec.ext}" in exported.headers["content-disposition"] and exported.content
 
-    seen = receiver.wait_for(lambda got: any(r.json()["type"] == "plan.approved" for r in got))
+    # Four senders: wait for all three events, as any one may land last.
+    seen = receiver.wait_for(
+        lambda got: {r.json()["type"] for r in got} == {"plan.drafted", "plan.submitted", "plan.approved"}
+    )
     verifier = Webhook(secret)
     # Verified with the reference library (it raises on a bad signature); delivery order is not
     # guaranteed (four senders, retries), so receivers order by the event's timestamp.
