@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'tailor.sqlite3'}"
 
     @property
+    def local_model_turn_lock(self) -> Path:
+        """The lock file through which the app, the API and the CLI take turns on the local model's cores."""
+        return self.data_dir / "run" / "local-model.lock"
+
+    @property
     def is_local_model(self) -> bool:
         return self.model.startswith("local/")
 

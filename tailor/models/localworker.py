@@ -11,7 +11,8 @@ flight down with it. So the GGUF model is loaded once per serving process into a
   crash restarts it), sends one chat completion, and turns a dead or hung worker into
   ``WorkerCrashed`` or ``WorkerHung`` with the cause (the signal that killed it).
 * ``LocalWorker.queue`` is a first-come, first-served queue of drafts: one draft holds the
-  model at a time and the others can show their place in line.
+  model at a time and the others can show their place in line. With a shared lock file the
+  drafts of other processes (the app, the API, the CLI) take turns with this one's too.
 
 The worker also makes grammar-constrained decoding nearly free (``GrammarCheckedSampler``).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import ctypes
+import fcntl
 import json
 import logging
 import math
@@ -320,9 +322,11 @@ def main(argv: list[str] | None = None) -> None:
 class Ticket:
     """A place in a ``FairQueue``; ``position`` 0 means it is this holder's turn."""
 
-    def __init__(self, queue: FairQueue) -> None:
+    def __init__(self, queue: FairQueue, shared_lock: Path | None = None) -> None:
         self._queue = queue
         self.left = False
+        self.shared_lock = shared_lock
+        self._fd: int | None = None  # open on ``shared_lock`` and flock-ed while this ticket has the turn
 
     @property
     def position(self) -> int:
@@ -335,34 +339,87 @@ class Ticket:
     def leave(self) -> None:
         self._queue.leave(self)
 
+    # ------------------------------------------------------------------ the turn across processes
+    @property
+    def holds_shared_turn(self) -> bool:
+        return self.shared_lock is None or self._fd is not None
+
+    def try_shared_turn(self) -> bool:
+        """Take the lock every process drafting in this data directory shares; False if another has it.
+
+        ``flock`` is released by the kernel when its holder dies, so a crashed app or API never
+        leaves the others waiting.
+        """
+        if self.holds_shared_turn:
+            return True
+        assert self.shared_lock is not None
+        self.shared_lock.parent.mkdir(parents=True, exist_ok=True)
+        # Not inheritable (PEP 446), so a worker started while this is held cannot keep the lock alive.
+        fd = os.open(self.shared_lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release_shared_turn(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+SHARED_TURN_POLL_S = 0.1
+"""How often a draft at the head of its own process's line asks for the shared turn again."""
+
 
 class FairQueue:
-    """First come, first served: drafts take the model in the order they asked for it."""
+    """First come, first served: drafts take the model in the order they asked for it.
+
+    Within a process the order is exact. The web app, the API and the CLI are separate processes
+    that may draft at once on the same cores; a ticket joined with ``shared_lock`` (a file in the
+    data directory) also waits, once at the head of its own line, for the drafts of the others.
+    Between processes the order is whoever asks first after the lock frees, not arrival.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._line: deque[Ticket] = deque()
 
-    def join(self) -> Ticket:
-        ticket = Ticket(self)
+    def join(self, shared_lock: Path | None = None) -> Ticket:
+        ticket = Ticket(self, shared_lock)
         with self._cond:
             self._line.append(ticket)
         return ticket
 
     def position(self, ticket: Ticket) -> int:
+        """Drafts ahead of this one: this process's, plus one if another process has the model."""
         with self._cond:
             try:
-                return self._line.index(ticket)
+                ahead = self._line.index(ticket)
             except ValueError:
                 return 0
+        return ahead + (0 if ticket.holds_shared_turn else 1)
 
     def wait(self, ticket: Ticket, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            return self._cond.wait_for(lambda: not self._line or self._line[0] is ticket or ticket.left, timeout)
+            if not self._cond.wait_for(lambda: not self._line or self._line[0] is ticket or ticket.left, timeout):
+                return False
+        if ticket.left:
+            return True
+        while not ticket.try_shared_turn():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(SHARED_TURN_POLL_S)
+        return True
 
     def leave(self, ticket: Ticket) -> None:
         with self._cond:
             ticket.left = True
+            ticket.release_shared_turn()
             if ticket in self._line:
                 self._line.remove(ticket)
             self._cond.notify_all()
@@ -372,8 +429,8 @@ class FairQueue:
             return len(self._line)
 
     @contextmanager
-    def turn(self) -> Iterator[Ticket]:
-        ticket = self.join()
+    def turn(self, shared_lock: Path | None = None) -> Iterator[Ticket]:
+        ticket = self.join(shared_lock)
         try:
             ticket.wait()
             yield ticket

@@ -300,12 +300,17 @@ class Engine:
 
     # ------------------------------------------------------------------ the local model's queue
     def _join_queue(self, model: str) -> Ticket | None:
-        """A place in line for the local model's worker; hosted models take concurrent calls."""
+        """A place in line for the local model; hosted models take concurrent calls.
+
+        The line is this process's, and then the data directory's: a draft from the API waits
+        for one from the web app, since both would share the same cores.
+        """
         from tailor.models import llm
 
         if not llm.is_local_model(model):
             return None
-        return llm.local_worker(llm.local_model_name(model), self.settings).queue.join()
+        worker = llm.local_worker(llm.local_model_name(model), self.settings)
+        return worker.queue.join(shared_lock=self.settings.local_model_turn_lock)
 
     @staticmethod
     def _wait_turn(ticket: Ticket, event: Any) -> Iterator[ProgressEvent]:
