@@ -22,6 +22,7 @@ from tailor.api.problems import RateLimited
 from tailor.api.webhooks import WebhookService
 from tailor.config import Settings
 from tailor.corpus.documents import Corpus, load_corpus
+from tailor.corpus.signature import corpus_signature
 from tailor.review.auth import AuthService
 from tailor.review.service import ReviewService
 from tailor.review.tokens import InvalidToken, TokenService, TokenUse
@@ -47,6 +48,7 @@ class ApiContext:
     given_engine: Engine | None = None
     _engine: Engine | None = field(default=None, init=False)
     _corpus: Corpus | None = field(default=None, init=False)
+    _corpus_signature: str = field(default="", init=False)
     _index: CorpusIndex | None = field(default=None, init=False)
     # One lock each: building the engine loads the corpus, which takes the corpus lock.
     _engine_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -75,21 +77,27 @@ class ApiContext:
         )
 
     def engine(self) -> Engine:
-        """The engine drafts run on: the one given, or one built on first use (it imports litellm)."""
+        """The engine drafts run on: the one given, or one built on first use and again after a corpus change
+        (building it imports litellm)."""
+        if self.given_engine is not None:
+            return self.given_engine
+        corpus = self.corpus()  # before the engine lock: see the lock order above
         with self._engine_lock:
-            if self._engine is None:
+            if self._engine is None or self._engine.corpus is not corpus:
                 from tailor.pipeline.engine import Engine
 
-                self._engine = self.given_engine or Engine(self.settings, corpus=self.corpus())
+                self._engine = Engine(self.settings, corpus=corpus)
             return self._engine
 
     def corpus(self) -> Corpus:
-        """The corpus as loaded at the first request (restart ``tailor api`` after a corpus change)."""
+        """The corpus as it is on disk now: read again when its files change, so no restart is needed."""
         if self.given_engine is not None:
             return self.given_engine.corpus
+        signature = corpus_signature(self.settings.corpus_dir)
         with self._corpus_lock:
-            if self._corpus is None:
+            if self._corpus is None or signature != self._corpus_signature:
                 self._corpus = load_corpus(self.settings.corpus_dir)
+                self._corpus_signature = signature
             return self._corpus
 
     def index(self) -> CorpusIndex:

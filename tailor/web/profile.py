@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from tailor.config import get_settings
+from tailor.corpus.signature import corpus_signature
 from tailor.errors import BadInput, TailorError
 from tailor.web.errors import first_problem
-from tailor.web.services import corpus_signature, index, settings_key
+from tailor.web.services import index, settings_key
 
 if TYPE_CHECKING:
     from tailor.corpus.documents import Corpus

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from tailor.config import Settings, get_settings
-from tailor.corpus.skills import ALIASES_FILE
+from tailor.corpus.signature import corpus_signature
 from tailor.review.tokens import TokenService
 
 if TYPE_CHECKING:
@@ -50,15 +50,6 @@ class Services:
 def settings_key(settings: Settings) -> str:
     """Every setting, so a cached service never outlives a change (tests switch data dirs)."""
     return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
-
-
-def corpus_signature(root: Path) -> str:
-    """Changes whenever a corpus file is added, removed or edited, so cached readers reload."""
-    if not root.is_dir():
-        return "missing"
-    files = [*root.rglob("*.md"), root / ALIASES_FILE]  # the skill table changes what intake and fit read
-    parts = [f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(files) if p.is_file()]
-    return "|".join(parts)
 
 
 # Parameters starting with "_" are not hashed by st.cache_*: the key says which settings, and
