@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -27,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast, get_args
 from urllib.parse import urlparse
 
@@ -279,22 +281,28 @@ def build_where(
 class CorpusIndex:
     """A Chroma collection of corpus chunks. Open with ``CorpusIndex.open(settings)``."""
 
-    def __init__(self, client: Any, collection: Any, embedder: MiniLMEmbedder, where: str) -> None:
+    def __init__(
+        self, client: Any, collection: Any, embedder: MiniLMEmbedder, where: str, settings: Settings | None = None
+    ) -> None:
         self._client = client
         self._collection = collection
         self.embedder = embedder
         self.location = where
         self._cache: OrderedDict[str, _ChunkInfo] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # On disk only (a Chroma server sees every writer): see ``_fresh``.
+        self._settings = settings
+        self._stamp = _stamp_path(settings) if settings is not None and not settings.chroma_url else None
+        self._seen_stamp = _read_stamp(self._stamp)
+        self._reopen_lock = threading.Lock()
 
     # -- opening ----------------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: MiniLMEmbedder | None = None) -> CorpusIndex:
         import chromadb
-        from chromadb.config import Settings as ChromaSettings
 
         settings = settings or get_settings()
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        chroma_settings = _chroma_settings()
         if settings.chroma_url:
             url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
             where = settings.chroma_url
@@ -321,14 +329,59 @@ class CorpusIndex:
                 log.debug("cannot open chroma", exc_info=True)
                 raise IndexUnavailable(f"cannot open the index at {where}: {_one_line(exc)}") from None
         embedder = embedder or get_embedder()
-        index = cls(client, None, embedder, where)
-        with index._guard("opening the collection"):
-            index._collection = client.get_or_create_collection(
-                settings.collection,
+        index = cls(client, None, embedder, where, settings)
+        index._collection = index._open_collection(client)
+        return index
+
+    def _open_collection(self, client: Any) -> Any:
+        assert self._settings is not None
+        with self._guard("opening the collection"):
+            return client.get_or_create_collection(
+                self._settings.collection,
                 embedding_function=cast(Any, TailorMiniLM()),
                 configuration=cast(Any, {"hnsw": {"space": "cosine"}}),
             )
-        return index
+
+    # -- other processes' writes ------------------------------------------------------
+    def _fresh(self) -> None:
+        """Reopen the collection if another process wrote to the index on disk since this one looked.
+
+        Chroma on disk loads a collection's vector index once per process and never sees another
+        process's writes: after `tailor corpus add`, the running app and API would search without
+        the new document until restarted (chroma-core/chroma#3792). Every writer here stamps a
+        file beside the index; a reader that finds a stamp it did not see reopens the client.
+        A Chroma server has no such gap, and no stamp.
+        """
+        if self._stamp is None:
+            return
+        stamp = _read_stamp(self._stamp)
+        if stamp == self._seen_stamp:
+            return
+        with self._reopen_lock:
+            if stamp == self._seen_stamp:
+                return
+            import chromadb
+
+            _forget_cached_system(self._client)
+            try:
+                client = chromadb.PersistentClient(path=self.location, settings=_chroma_settings())
+            except Exception as exc:
+                log.debug("cannot reopen chroma", exc_info=True)
+                raise IndexUnavailable(f"cannot open the index at {self.location}: {_one_line(exc)}") from None
+            self._collection = self._open_collection(client)
+            self._client = client
+            self._seen_stamp = stamp
+            with self._cache_lock:
+                self._cache.clear()
+        log.info("the index at %s changed in another process; reopened it", self.location)
+
+    def _wrote(self) -> None:
+        """Stamp a write, so the other processes reading this index reopen it (see ``_fresh``)."""
+        if self._stamp is None:
+            return
+        stamp = f"{os.getpid()}-{time.time_ns()}"
+        self._stamp.write_text(stamp, encoding="utf-8")
+        self._seen_stamp = stamp
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
@@ -343,11 +396,13 @@ class CorpusIndex:
 
     # -- writing ----------------------------------------------------------------------
     def count(self) -> int:
+        self._fresh()
         with self._guard("counting chunks"):
             return int(self._collection.count())
 
     def _doc_state(self) -> dict[str, tuple[set[str], list[str]]]:
         """doc id -> (hashes recorded, chunk ids) for everything in the collection."""
+        self._fresh()
         state: dict[str, tuple[set[str], list[str]]] = {}
         with self._guard("reading the index"):
             got = self._collection.get(include=["metadatas"])
@@ -399,11 +454,13 @@ class CorpusIndex:
                     metadatas=cast(Any, [c.metadata for c in part]),
                     embeddings=cast(Any, np.ascontiguousarray(vectors[i : i + len(part)])),
                 )
+            self._wrote()
 
     def _delete(self, ids: Sequence[str]) -> None:
         for i in range(0, len(ids), 5000):
             with self._guard("deleting chunks"):
                 self._collection.delete(ids=list(ids[i : i + 5000]))
+            self._wrote()
 
     def _stored_vectors(self, ids: Sequence[str]) -> dict[str, FloatArray]:
         """chunk hash -> stored vector, for the given chunk ids."""
@@ -546,6 +603,7 @@ class CorpusIndex:
             raise BadInput(f"k must be between 1 and 200, got {k}")
         flt = _Filter.make(kind, roles, seniority)
         vector = self._vector(query)
+        self._fresh()
         found, exhausted = self._nearest(vector, k if flt.where is None else max(50, 10 * k), flt)
         if len(found) < k and not exhausted:
             found = self._nearest_where(vector, k, flt)
@@ -565,6 +623,7 @@ class CorpusIndex:
             raise BadInput(f"k must be between 1 and 100, got {k}")
         flt = _Filter.make(kind, roles, seniority)
         vector = self._vector(query)
+        self._fresh()
         # A few documents own most chunks near a query; widen the pool until k documents appear.
         n = max(40, 10 * k)
         while True:
@@ -587,6 +646,43 @@ class CorpusIndex:
             )
             for best in grouped[:k]
         ]
+
+
+STAMP_FILE = "tailor-last-write"
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def _stamp_path(settings: Settings) -> Path:
+    return settings.resolved_chroma_path / STAMP_FILE
+
+
+def _read_stamp(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _forget_cached_system(client: Any) -> None:
+    """Drop chromadb's per-path cache of this client's system, so a new client loads the index afresh.
+
+    A private part of chromadb (pinned in requirements.lock); without it, a new client would share
+    the stale one and nothing worse happens than today's stale view.
+    """
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(client._identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(client._identifier, None)
+    except (ImportError, AttributeError):
+        log.warning("could not reset chromadb's cached system; the index may not show other processes' writes")
 
 
 def _score(distance: float) -> float:

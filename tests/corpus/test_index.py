@@ -189,6 +189,33 @@ def test_ingest_then_search_ranks_the_right_documents(small_corpus: Path, index:
     assert all(1 <= len(d.passages) <= 2 and d.score == d.passages[0].score for d in docs)
 
 
+def test_a_reader_sees_what_another_process_ingested_without_a_restart(
+    small_corpus: Path, index: CorpusIndex, write_doc: WriteDoc
+) -> None:
+    """The app and the API read the index on disk while `tailor ingest` writes it in another process."""
+    index.ingest(load_corpus(small_corpus))
+    query = "keeping the harbour lighthouse lit through winter storms"
+    assert "case-lighthouse" not in _doc_ids(index, query)  # the vectors are loaded in this process now
+    write_doc(
+        small_corpus,
+        "case_study",
+        "case-lighthouse",
+        "A lighthouse keeper joins the harbour team",
+        "\n## Context\n\nShe kept the harbour lighthouse lit through winter storms for twelve years.\n",
+        roles=["backend"],
+        seniority=["senior"],
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tailor.cli", "ingest", "--corpus", str(small_corpus)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _doc_ids(index, query)[0] == "case-lighthouse"
+    assert index.count() > 0 and "case-lighthouse" in {h.doc_id for h in index.search(query, k=3)}
+
+
 def test_filters_by_kind_role_and_seniority(small_corpus: Path, index: CorpusIndex) -> None:
     index.ingest(load_corpus(small_corpus))
     assert {h.kind for h in index.search("engineer", k=20, kind="case_study")} == {"case_study"}
