@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from tailor import __version__
 from tailor.api.signing import signed_headers
-from tailor.api.webhooks import MAX_LOG_ENTRIES
+from tailor.api.webhooks import MAX_LOG_ENTRIES, signing_secrets
 from tailor.config import Settings
 from tailor.review.rows import summary_from_row, summary_query
 from tailor.store.api_records import WebhookDeliveryRecord, WebhookEndpointRecord
@@ -291,8 +291,9 @@ class Dispatcher:
             endpoint = s.get(WebhookEndpointRecord, row.endpoint_id) if row is not None else None
             if row is None or endpoint is None or row.status != "pending":
                 return
-            url, secret, message_id, body = endpoint.url, endpoint.secret, row.message_id, row.payload.encode("utf-8")
-        headers = signed_headers(secret, message_id, int(time.time()), body)
+            url, message_id, body = endpoint.url, row.message_id, row.payload.encode("utf-8")
+            keys = signing_secrets(endpoint, utcnow())
+        headers = signed_headers(keys, message_id, int(time.time()), body)
         started = time.perf_counter()
         status_code: int | None = None
         try:

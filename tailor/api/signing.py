@@ -7,6 +7,9 @@ Each delivery carries three headers:
 * ``webhook-signature``: ``v1,`` + base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")),
   where the key is the base64 part of the endpoint's secret ``whsec_<base64>``.
 
+After a secret is rotated, ``webhook-signature`` holds a signature with each secret,
+space-separated (as the standard allows), until the old one expires.
+
 The body is sent exactly as signed. ``tests/api/test_webhooks.py`` verifies these headers with
 the reference ``standardwebhooks`` library, and ``examples/webhook_receiver.py`` with either it
 or the few lines of the standard library below.
@@ -18,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Final
 
 SECRET_PREFIX: Final = "whsec_"
@@ -39,9 +43,11 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def signed_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signed_headers(secrets: Sequence[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three headers; with several secrets (a rotation in progress), one signature each, space-separated,
+    as the standard allows: a receiver with either secret verifies the delivery."""
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(signature(s, message_id, timestamp, body) for s in secrets),
     }

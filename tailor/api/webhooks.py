@@ -13,7 +13,7 @@ Only admins manage endpoints and read deliveries: the same "admins only" check
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -32,6 +32,9 @@ from tailor.store.records import AuditRecord, UserRecord, append_audit, utcnow
 EventType = Literal["plan.drafted", "plan.submitted", "plan.changes_requested", "plan.approved"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 MAX_LOG_ENTRIES: Final = 50
+DEFAULT_OVERLAP_S: Final = 24 * 3600
+"""How long a rotated-out secret keeps signing, unless the admin says otherwise: a day to deploy the new one."""
+MAX_OVERLAP_S: Final = 7 * 24 * 3600
 
 
 def _check_url(url: str) -> str:
@@ -82,6 +85,20 @@ class WebhookOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, description="After a rotation: until then deliveries are signed with the old secret too."
+    )
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep_previous_for_s: int = Field(
+        default=DEFAULT_OVERLAP_S,
+        ge=0,
+        le=MAX_OVERLAP_S,
+        description="How long deliveries also carry a signature with the old secret (0: stop at once).",
+    )
 
 
 class WebhookCreated(BaseModel):
@@ -117,7 +134,16 @@ class DeliveryOut(BaseModel):
     log: list[AttemptOut] = Field(description="Every attempt, oldest first (the last 50).")
 
 
+def signing_secrets(row: WebhookEndpointRecord, now: datetime) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and a rotated-out one until it expires."""
+    keys = [row.secret]
+    if row.previous_secret and row.previous_secret_expires_at is not None and now < row.previous_secret_expires_at:
+        keys.append(row.previous_secret)
+    return keys
+
+
 def endpoint_out(row: WebhookEndpointRecord, creator: str) -> WebhookOut:
+    overlapping = len(signing_secrets(row, utcnow())) > 1
     return WebhookOut(
         id=row.id,
         url=row.url,
@@ -127,6 +153,7 @@ def endpoint_out(row: WebhookEndpointRecord, creator: str) -> WebhookOut:
         created_by=creator,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        previous_secret_expires_at=row.previous_secret_expires_at if overlapping else None,
     )
 
 
@@ -226,6 +253,35 @@ class WebhookService:
                 detail=_state(row),
             )
             return endpoint_out(row, _usernames(s).get(row.created_by_id, "?"))
+
+    def rotate_secret(self, actor: UserOut, endpoint_id: int, spec: RotateIn) -> WebhookCreated:
+        """A new secret, shown this once; the old one keeps signing beside it for ``keep_previous_for_s``.
+
+        Rotating again during an overlap drops the oldest secret: only the one being replaced overlaps.
+        """
+        with self.db.write() as s:
+            acting = _admin(s, actor)
+            row = _endpoint(s, endpoint_id)
+            now = utcnow()
+            row.previous_secret = row.secret if spec.keep_previous_for_s else None
+            row.previous_secret_expires_at = (
+                now + timedelta(seconds=spec.keep_previous_for_s) if spec.keep_previous_for_s else None
+            )
+            row.secret = new_secret()
+            row.updated_at = now
+            s.flush()
+            detail = {"keep_previous_for_s": spec.keep_previous_for_s}  # never a secret in the audit log
+            append_audit(
+                s,
+                actor=acting,
+                action="webhook.rotate_secret",
+                entity_type="webhook",
+                entity_id=row.id,
+                detail=detail,
+            )
+            return WebhookCreated(
+                endpoint=endpoint_out(row, _usernames(s).get(row.created_by_id, "?")), secret=row.secret
+            )
 
     def delete(self, actor: UserOut, endpoint_id: int) -> None:
         """Remove the endpoint and its delivery log (the audit log keeps the removal)."""

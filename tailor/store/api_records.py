@@ -85,6 +85,10 @@ class WebhookEndpointRecord(Base):
     description: Mapped[str] = mapped_column(String(300))
     # Kept in the clear: every delivery is signed with it (Standard Webhooks, "whsec_<base64>").
     secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the old secret still signs (beside the new one) until this time, so
+    # receivers can switch without losing a delivery.
+    previous_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     events: Mapped[list[str]] = mapped_column(JSONType)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

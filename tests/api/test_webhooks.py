@@ -7,19 +7,23 @@ tests also show that the API hears about moves it did not make: the audit log is
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import defaultdict
+from datetime import timedelta
 from typing import get_args
 
 import pytest
+from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from tailor.api.dispatch import retry_delay_s
 from tailor.api.signing import signature
-from tailor.api.webhooks import EventType
+from tailor.api.webhooks import EventType, signing_secrets
 from tailor.config import Settings
-from tailor.store.api_records import WEBHOOK_EVENTS
+from tailor.store.api_records import WEBHOOK_EVENTS, WebhookEndpointRecord
+from tailor.store.records import AuditRecord, utcnow
 from tests.api.conftest import Api, ApiFactory, approve
 from tests.api.helpers import Receiver
 from tests.fixtures.db import make_plan
@@ -186,6 +190,58 @@ def test_an_endpoint_hears_only_its_events_and_nothing_from_before_it_existed(ap
         assert admin.patch(f"/v1/webhooks/{endpoint_id}", json={"active": False}).json()["active"] is False
         assert admin.delete(f"/v1/webhooks/{endpoint_id}").status_code == 204
         assert admin.get(f"/v1/webhooks/{endpoint_id}").status_code == 404
+
+
+def submitted_plan(api: Api) -> int:
+    manager = api.users["manager"]
+    plan_id = api.service.import_plan(manager, make_plan()).id
+    api.service.submit(manager, plan_id, 1)
+    api.ctx.dispatcher.wake()
+    return plan_id
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_until_it_expires(api: Api, receiver: Receiver) -> None:
+    endpoint_id, first = register(api, receiver.url, ["plan.submitted"])
+    with api.client("manager") as manager:
+        refused = manager.post(f"/v1/webhooks/{endpoint_id}/rotate-secret")
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    with api.client("admin") as admin:
+        rotated = admin.post(f"/v1/webhooks/{endpoint_id}/rotate-secret", json={"keep_previous_for_s": 3600})
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()["secret"]
+    assert second != first and second.startswith("whsec_")
+    assert rotated.json()["endpoint"]["previous_secret_expires_at"] is not None
+
+    # During the overlap a receiver holding either secret accepts the delivery.
+    submitted_plan(api)
+    (got,) = receiver.wait_for(lambda seen: len(seen) == 1)
+    assert len(got.headers["webhook-signature"].split()) == 2
+    for secret in (first, second):
+        Webhook(secret).verify(got.body, got.headers)
+
+    # Rotating with no overlap: only the newest secret signs from now on.
+    with api.client("admin") as admin:
+        again = admin.post(f"/v1/webhooks/{endpoint_id}/rotate-secret", json={"keep_previous_for_s": 0})
+    third = again.json()["secret"]
+    assert again.json()["endpoint"]["previous_secret_expires_at"] is None
+    submitted_plan(api)
+    _, latest = receiver.wait_for(lambda seen: len(seen) == 2)
+    Webhook(third).verify(latest.body, latest.headers)
+    for stale in (first, second):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(stale).verify(latest.body, latest.headers)
+
+    with api.service.db.read() as s:
+        audited = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "webhook.rotate_secret")))
+    assert [a.detail for a in audited] == [{"keep_previous_for_s": 3600}, {"keep_previous_for_s": 0}]
+    assert all("whsec_" not in json.dumps(a.detail) for a in audited), "no secret in the audit log"
+
+
+def test_an_expired_overlap_stops_signing_with_the_old_secret() -> None:
+    now = utcnow()
+    row = WebhookEndpointRecord(secret="whsec_new", previous_secret="whsec_old", previous_secret_expires_at=now)
+    assert signing_secrets(row, now - timedelta(seconds=1)) == ["whsec_new", "whsec_old"]
+    assert signing_secrets(row, now) == ["whsec_new"]
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", "http://user:pw@example.com/x", "/relative"])

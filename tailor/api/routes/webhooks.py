@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from tailor.api.context import Caller, Ctx
-from tailor.api.webhooks import DeliveryOut, DeliveryStatus, WebhookCreated, WebhookIn, WebhookOut, WebhookPatch
+from tailor.api.webhooks import (
+    DeliveryOut,
+    DeliveryStatus,
+    RotateIn,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+)
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -31,6 +39,14 @@ def get_webhook(endpoint_id: Id, ctx: Ctx, who: Caller) -> WebhookOut:
 @router.patch("/{endpoint_id}", summary="Change an endpoint's URL, events, description or active flag")
 def update_webhook(endpoint_id: Id, body: WebhookPatch, ctx: Ctx, who: Caller) -> WebhookOut:
     return ctx.webhooks.update(who.user, endpoint_id, body)
+
+
+@router.post(
+    "/{endpoint_id}/rotate-secret",
+    summary="A new signing secret, shown once; the old one also signs for `keep_previous_for_s` (default a day)",
+)
+def rotate_secret(endpoint_id: Id, ctx: Ctx, who: Caller, body: RotateIn | None = None) -> WebhookCreated:
+    return ctx.webhooks.rotate_secret(who.user, endpoint_id, body or RotateIn())
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response, summary="Remove an endpoint and its log")
