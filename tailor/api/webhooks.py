@@ -225,7 +225,7 @@ class WebhookService:
         with self.db.read() as s:
             _admin(s, actor)
             row = _endpoint(s, endpoint_id)
-            return endpoint_out(row, _usernames(s).get(row.created_by_id, "?"))
+            return _out(s, row)
 
     def update(self, actor: UserOut, endpoint_id: int, patch: WebhookPatch) -> WebhookOut:
         with self.db.write() as s:
@@ -252,7 +252,7 @@ class WebhookService:
                 after=_state(row),
                 detail=_state(row),
             )
-            return endpoint_out(row, _usernames(s).get(row.created_by_id, "?"))
+            return _out(s, row)
 
     def rotate_secret(self, actor: UserOut, endpoint_id: int, spec: RotateIn) -> WebhookCreated:
         """A new secret, shown this once; the old one keeps signing beside it for ``keep_previous_for_s``.
@@ -279,9 +279,7 @@ class WebhookService:
                 entity_id=row.id,
                 detail=detail,
             )
-            return WebhookCreated(
-                endpoint=endpoint_out(row, _usernames(s).get(row.created_by_id, "?")), secret=row.secret
-            )
+            return WebhookCreated(endpoint=_out(s, row), secret=row.secret)
 
     def delete(self, actor: UserOut, endpoint_id: int) -> None:
         """Remove the endpoint and its delivery log (the audit log keeps the removal)."""
@@ -352,6 +350,11 @@ def _endpoint(s: Session, endpoint_id: int) -> WebhookEndpointRecord:
     if row is None:
         raise NotFound(f"no webhook endpoint with id {endpoint_id}")
     return row
+
+
+def _out(s: Session, row: WebhookEndpointRecord) -> WebhookOut:
+    creator = s.get(UserRecord, row.created_by_id)
+    return endpoint_out(row, creator.username if creator is not None else "?")
 
 
 def _usernames(s: Session) -> dict[int, str]:
