@@ -408,13 +408,14 @@ class FairQueue:
         with self._cond:
             if not self._cond.wait_for(lambda: not self._line or self._line[0] is ticket or ticket.left, timeout):
                 return False
-        if ticket.left:
-            return True
-        while not ticket.try_shared_turn():
+        while True:
+            # Under the condition, so a ticket that leaves from another thread never takes the lock after.
+            with self._cond:
+                if ticket.left or ticket.try_shared_turn():
+                    return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(SHARED_TURN_POLL_S)
-        return True
 
     def leave(self, ticket: Ticket) -> None:
         with self._cond:

@@ -54,6 +54,22 @@ def test_two_queues_on_one_lock_take_turns(tmp_path: Path) -> None:
     assert app.join(shared_lock=lock).wait(0), "leaving frees the turn"
 
 
+def test_a_ticket_that_leaves_while_waiting_never_takes_the_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "local-model.lock"
+    holder = FairQueue().join(shared_lock=lock)
+    assert holder.wait(0)
+    quitter = FairQueue().join(shared_lock=lock)
+    waited: list[bool] = []
+    waiting = threading.Thread(target=lambda: waited.append(quitter.wait(5)))
+    waiting.start()
+    time.sleep(0.3)
+    quitter.leave()  # the manager closed the tab while the draft waited
+    holder.leave()
+    waiting.join(5)
+    assert waited == [True] and not quitter.holds_shared_turn
+    assert FairQueue().join(shared_lock=lock).wait(0), "the lock is free for the next draft"
+
+
 def test_a_draft_waits_for_another_process_and_goes_on_when_that_process_dies(
     tmp_path: Path, isolated_settings: Path
 ) -> None:
