@@ -347,7 +347,7 @@ class CorpusIndex:
         """Reopen the collection if another process wrote to the index on disk since this one looked.
 
         Chroma on disk loads a collection's vector index once per process and never sees another
-        process's writes: after `tailor corpus add`, the running app and API would search without
+        process's writes: after `tailor ingest`, the running app and API would search without
         the new document until restarted (chroma-core/chroma#3792). Every writer here stamps a
         file beside the index; a reader that finds a stamp it did not see reopens the client.
         A Chroma server has no such gap, and no stamp.
