@@ -1,7 +1,8 @@
 """Webhook endpoints (admins register them) and their delivery log.
 
 An endpoint is a URL, an event filter and a secret. The secret is shown once, when the
-endpoint is made; every delivery is signed with it (:mod:`tailor.api.signing`). Events come
+endpoint is made or its secret rotated; every delivery is signed with it, and during a
+rotation's overlap with the old one too (:mod:`tailor.api.signing`). Events come
 from the review service's own audit log (see :mod:`tailor.api.dispatch`), so nothing here
 decides when a plan was drafted, submitted, sent back or approved.
 
