@@ -20,6 +20,7 @@ from tailor.config import reset_settings
 from tailor.review.auth import AuthService, UserOut
 from tailor.review.service import ReviewService
 from tailor.schema import Plan
+from tailor.store.db import head_revision
 from tests.fixtures.db import PASSWORD
 
 
@@ -267,7 +268,7 @@ def test_db_upgrade_from_any_directory_and_exit_codes_in_a_real_process(
     elsewhere.mkdir()
     upgraded = _tailor("db", "upgrade", cwd=elsewhere, env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "empty -> 0002_api" in upgraded.stderr
+    assert f"empty -> {head_revision()}" in upgraded.stderr
     assert (tmp_path / "data" / "tailor.sqlite3").exists()
     missing = _tailor("plans", "show", "5", cwd=elsewhere, env=env)
     assert missing.returncode == 4 and missing.stderr.strip() == "error: no plan with id 5"
@@ -278,8 +279,8 @@ def test_db_upgrade_is_idempotent_and_a_down_server_exits_8(
 ) -> None:
     first = cli("db", "upgrade")
     again = cli("db", "upgrade")
-    assert (first.code, again.code) == (0, 0) and "up to date (0002_api)" in again.err
-    assert "0002_api (latest 0002_api)" in cli("db", "current").out
+    assert (first.code, again.code) == (0, 0) and f"up to date ({head_revision()})" in again.err
+    assert f"{head_revision()} (latest {head_revision()})" in cli("db", "current").out
     monkeypatch.setenv("TAILOR_DATABASE_URL", "postgresql+psycopg://u:pw@127.0.0.1:1/x")
     reset_settings()
     down = cli("plans", "list")
