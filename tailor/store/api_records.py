@@ -2,7 +2,7 @@
 
 Registered on the same :class:`tailor.store.records.Base` (``records`` imports this module at
 its end), so migrations, ``ensure_schema`` and the test that compares the models with the
-migrated database see one schema. Migration: ``0002_api``.
+migrated database see one schema. Migrations: ``0002_api``, ``0003_webhook_secret_rotation``.
 
 * ``api_tokens``: like sign-in sessions, only the SHA-256 of a token is stored; the token is
   shown once. ``role`` is the role the user had when the token was made: a token stops
