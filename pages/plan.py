@@ -19,7 +19,7 @@ from tailor.web.plan_view import cited_passage, review_items
 from tailor.web.services import current_corpus, services
 from tailor.web.session import flash, require_user
 from tailor.web.tables import diff_frame, revisions_frame, sources_frame, tasks_frame
-from tailor.web.text import safe, status_label
+from tailor.web.text import plan_byline, safe, status_label
 
 user = require_user("manager", "hr", "admin")
 svc = services()
@@ -87,11 +87,7 @@ with guard("recording that you opened the plan"):
 
 # --------------------------------------------------------------------------- header
 st.title(f"Plan #{plan_id}: {safe(plan.hire.name or plan.hire.role)}")
-st.caption(
-    f"{safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
-    f"{safe(summary.manager_name)} · reviewer {safe(summary.reviewer_name or 'not assigned')} · "
-    f"updated {summary.updated_at:%Y-%m-%d %H:%M} UTC"
-)
+st.caption(plan_byline(plan, summary, st.context.timezone))
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Status", status_label(summary.status))
 m2.metric("Revision", opened if stale else summary.revision)
@@ -125,7 +121,8 @@ if summary.status == "changes_requested":
 items = review_items(plan)
 if items:
     # One line per cause with a count, as on the Review page (tailor.review.flags has the words).
-    with st.expander(f"{len(items)} item(s) need review", expanded=True, icon=":material/warning:"):
+    need = "1 item needs" if len(items) == 1 else f"{len(items)} items need"
+    with st.expander(f"{need} review", expanded=True, icon=":material/warning:"):
         st.caption("Fix them in the Edit tab, where saving a flagged task offers to clear its flag.")
         render_flags(plan)
 

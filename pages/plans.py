@@ -12,7 +12,7 @@ from tailor.review.service import InboxOut
 from tailor.web.errors import guard
 from tailor.web.services import services
 from tailor.web.session import PLAN_KEY, require_user
-from tailor.web.tables import plans_frame
+from tailor.web.tables import plan_column_config, plans_frame
 from tailor.web.text import INBOX_ICONS, STATUS_LABELS, code_label, inbox_sentence, safe, shorten, status_label, when
 
 user = require_user("manager", "hr", "admin")
@@ -88,8 +88,6 @@ if out.ok and not plans:
 elif plans:
     st.caption(f"{len(plans)} plan{'s' if len(plans) != 1 else ''}. Select a row to open the plan.")
     frame = plans_frame(plans)
-    frame["family"] = frame["family"].map(code_label)
-    frame["seniority"] = frame["seniority"].map(code_label)
     # A new key after each opening, so coming back to this page does not find the row still selected.
     opened = S.setdefault("pl_opened", 0)
     event = st.dataframe(
@@ -100,25 +98,7 @@ elif plans:
         key=f"pl_table_{opened}",
         # What fits on one screen; the job title already says the role family and level.
         column_order=[c for c in SHOWN if c != "manager" or user.role != "manager"],
-        column_config={
-            "id": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "hire": "Hire",
-            "role": "Job title",
-            "family": "Role family",
-            "seniority": "Seniority",
-            "status": "Status",
-            "manager": "Manager",
-            "reviewer": "Reviewer",
-            "revision": st.column_config.NumberColumn("Revision", format="%d"),
-            "tasks": st.column_config.NumberColumn("Tasks", format="%d"),
-            "to check": st.column_config.NumberColumn(
-                "To check", format="%d", help="Tasks, risks and plan notes a person should check"
-            ),
-            "start": "Start date",
-            "updated": st.column_config.DatetimeColumn(
-                "Last change", format="localized", timezone=st.context.timezone or "UTC"
-            ),
-        },
+        column_config=plan_column_config(st.context.timezone),
     )
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:

@@ -14,8 +14,8 @@ from tailor.web.flags_view import render_flags
 from tailor.web.history import pick_revisions, since_last_look
 from tailor.web.services import services
 from tailor.web.session import flash, pick_plan, require_user
-from tailor.web.tables import diff_frame, plans_frame
-from tailor.web.text import safe
+from tailor.web.tables import diff_frame, plan_column_config, plans_frame
+from tailor.web.text import plan_byline, safe
 
 user = require_user("hr")
 svc = services()
@@ -40,7 +40,9 @@ if not queue:
 st.dataframe(
     plans_frame(queue),
     hide_index=True,
-    column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")},
+    # All are in review; the job title already says the role family and level.
+    column_order=("id", "hire", "role", "manager", "reviewer", "revision", "to check", "start", "updated"),
+    column_config=plan_column_config(st.context.timezone),
 )
 labels = {p.id: f"#{p.id} · {p.hire_name or p.role} · {p.manager_name} · revision {p.revision}" for p in queue}
 plan_id = pick_plan("Plan to review", labels, key="rv_pick")
@@ -75,10 +77,7 @@ if opened != detail.revision:
 
 summary = detail.summary
 st.subheader(f"#{plan_id}: {safe(plan.hire.name or plan.hire.role)}")
-st.caption(
-    f"{safe(plan.hire.role)} · {plan.hire.seniority} {plan.hire.role_family} · manager "
-    f"{safe(summary.manager_name)} · reviewer {safe(summary.reviewer_name or 'not assigned')}"
-)
+st.caption(plan_byline(plan, summary, st.context.timezone))
 c1, c2, c3 = st.columns([1, 1, 3])
 if summary.reviewer is None and c1.button("Assign to me", icon=":material/person_add:", key="rv_assign"):
     with guard("assigning the plan") as assigned:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tailor.web.text import status_label, when
+from tailor.web.text import code_label, status_label, when
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,8 +64,8 @@ def plans_frame(plans: Sequence[PlanSummary]) -> pd.DataFrame:
             "id": p.id,
             "hire": p.hire_name or "—",
             "role": p.role,
-            "family": p.role_family,
-            "seniority": p.seniority,
+            "family": code_label(p.role_family),
+            "seniority": code_label(p.seniority),
             "status": status_label(p.status),
             "manager": p.manager_name,
             "reviewer": p.reviewer_name or "—",
@@ -78,6 +78,29 @@ def plans_frame(plans: Sequence[PlanSummary]) -> pd.DataFrame:
         for p in plans
     ]
     return _frame(rows, PLAN_COLUMNS)
+
+
+def plan_column_config(timezone: str | None) -> dict[str, Any]:
+    """Labels for ``plans_frame``'s columns, the same on the Plans list and the Review queue;
+    "Last change" in the viewer's own time zone and locale."""
+    import streamlit as st
+
+    count = st.column_config.NumberColumn
+    return {
+        "id": count("#", format="%d", width="small"),
+        "hire": "Hire",
+        "role": "Job title",
+        "family": "Role family",
+        "seniority": "Seniority",
+        "status": "Status",
+        "manager": "Manager",
+        "reviewer": "Reviewer",
+        "revision": count("Revision", format="%d"),
+        "tasks": count("Tasks", format="%d"),
+        "to check": count("To check", format="%d", help="Tasks, risks and plan notes a person should check"),
+        "start": "Start date",
+        "updated": st.column_config.DatetimeColumn("Last change", format="localized", timezone=timezone or "UTC"),
+    }
 
 
 def tasks_frame(plan: Plan) -> pd.DataFrame:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from tailor.review.results import PlanSummary
+    from tailor.schema import Plan
 
 ROLE_LABELS: dict[str, str] = {"manager": "Manager", "hr": "HR", "admin": "Admin"}
 STATUS_LABELS: dict[str, str] = {
@@ -125,3 +130,13 @@ def inbox_sentence(kind: str, actor: str, plan_id: int, hire: str) -> str:
     """One inbox line as plain text (the caller makes it safe for Markdown)."""
     template = INBOX_SENTENCES.get(kind, "{actor} changed plan #{plan} ({hire})")
     return template.format(actor=actor, plan=plan_id, hire=hire)
+
+
+def plan_byline(plan: Plan, summary: PlanSummary, zone: str | None) -> str:
+    """The line under a plan's title (Plan and Review pages): job title, level and family in words, who, when."""
+    hire = plan.hire
+    return (
+        f"{safe(hire.role)} · {code_label(hire.seniority)}, {code_label(hire.role_family)} · "
+        f"manager {safe(summary.manager_name)} · reviewer {safe(summary.reviewer_name or 'not assigned')} · "
+        f"last change {when(summary.updated_at, zone)}"
+    )

@@ -7,6 +7,7 @@ on 127.0.0.1:9), which is the model-down path a manager meets when the model ser
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -333,7 +334,7 @@ def test_plan_page_shows_citations_review_warnings_and_submits(world: World) -> 
     at = app_as(world, "maria", plan_id=plan_id)
     open_page(at, "pages/plan.py")
 
-    warnings = next(e for e in at.expander if "need review" in e.label)
+    warnings = next(e for e in at.expander if e.label == "1 item needs review")
     assert "ledger service is in scope" in texts(warnings.markdown)
     # Each task cites corpus documents; its expander shows the cited document and passage.
     task = plan.phases[1].tasks[0]
@@ -366,6 +367,10 @@ def test_review_page_enforces_four_eyes_and_records_decisions(world: World) -> N
     at = app_as(world, "hana")
     assert at.title[0].value == "Review"
     assert list(at.dataframe[0].value["id"]) == [plan_id]
+    queue = json.loads(at.dataframe[0].proto.columns)  # the same human labels as the Plans list
+    assert queue["hire"]["label"] == "Hire" and queue["role"]["label"] == "Job title"
+    byline = next(str(c.value) for c in at.caption if "· manager " in str(c.value))
+    assert "Senior, Backend · manager" in byline and "last change today" in byline and "+00:00" not in byline
     assert "changed plan" in set(at.dataframe[1].value["change"])  # the summary edit shows in the diff
 
     task = edited.all_tasks()[0]
