@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.index",
     "tests.fixtures.faults",
     "tests.fixtures.drafting",
+    "tests.fixtures.cli",
 ]
 
 CORPUS_DIR = PROJECT_ROOT / "corpus"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -11,51 +10,31 @@ import sys
 import time
 
 import httpx
-import pytest
 
-from tailor.cli import main
 from tailor.config import PROJECT_ROOT, Settings
 from tailor.review.auth import UserOut
 from tailor.review.tokens import TOKEN_PREFIX, TokenService
+from tests.fixtures.cli import Runner
 from tests.fixtures.model import free_port
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tailor", *args])
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    capsys.readouterr()
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_tokens_from_the_command_line(
-    db_settings: Settings,
-    users: dict[str, UserOut],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_tokens_from_the_command_line(db_settings: Settings, users: dict[str, UserOut], cli: Runner) -> None:
     tokens = TokenService(db_settings)
-    code, out, err = run(monkeypatch, capsys, "users", "token", "create", "manager", "--name", "greenhouse")
-    assert code == 0, err
-    token = out.strip()
-    assert token.startswith(TOKEN_PREFIX) and token not in err and "shown only now" in err
+    made = cli("users", "token", "create", "manager", "--name", "greenhouse")
+    assert made.code == 0, made.err
+    token = made.out.strip()
+    assert token.startswith(TOKEN_PREFIX) and token not in made.err and "shown only now" in made.err
     assert tokens.authenticate(token).user.username == "manager"
 
-    code, _, err = run(monkeypatch, capsys, "users", "token", "create", "manager", "--as", "hr")
-    assert code == 5 and "only manager can make their own" in err
+    refused = cli("users", "token", "create", "manager", "--as", "hr")
+    assert refused.code == 5 and "only manager can make their own" in refused.err
 
-    code, out, _ = run(monkeypatch, capsys, "users", "token", "list", "--as", "manager", "--json")
+    out = cli("users", "token", "list", "--as", "manager", "--json").out
     listed = json.loads(out)
     assert [t["name"] for t in listed] == ["greenhouse"] and token not in out and "sha256" not in out
-    code, _, err = run(monkeypatch, capsys, "users", "token", "revoke", str(listed[0]["id"]), "--as", "manager")
-    assert code == 0 and "revoked" in err
-    code, out, _ = run(monkeypatch, capsys, "users", "token", "list", "*", "--all", "--json")
-    assert json.loads(out)[0]["revoked_at"]
+    revoked = cli("users", "token", "revoke", str(listed[0]["id"]), "--as", "manager")
+    assert revoked.code == 0 and "revoked" in revoked.err
+    assert json.loads(cli("users", "token", "list", "*", "--all", "--json").out)[0]["revoked_at"]
 
 
 def test_tailor_api_serves_on_its_port_and_stops_cleanly(db_settings: Settings, users: dict[str, UserOut]) -> None:

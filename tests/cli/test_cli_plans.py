@@ -8,48 +8,18 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 from icalendar import Calendar
 
-from tailor.cli import main
 from tailor.config import reset_settings
 from tailor.review.auth import AuthService, UserOut
 from tailor.review.service import ReviewService
 from tailor.schema import Plan
 from tailor.store.db import head_revision
+from tests.fixtures.cli import Runner
 from tests.fixtures.db import PASSWORD
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-class Runner(Protocol):
-    def __call__(self, *args: str, stdin: str = "") -> Result: ...
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
-    def run(*args: str, stdin: str = "") -> Result:
-        monkeypatch.setattr(sys, "argv", ["tailor", *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
